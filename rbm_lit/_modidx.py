@@ -23,4 +23,9 @@ d = { 'settings': { 'branch': 'main',
                                 'rbm_lit.energy.exact_log_partition': ('energy.html#exact_log_partition', 'rbm_lit/energy.py'),
                                 'rbm_lit.energy.free_energy': ('energy.html#free_energy', 'rbm_lit/energy.py'),
                                 'rbm_lit.energy.softplus': ('energy.html#softplus', 'rbm_lit/energy.py'),
-                                'rbm_lit.energy.tiny_rbm': ('energy.html#tiny_rbm', 'rbm_lit/energy.py')}}}
+                                'rbm_lit.energy.tiny_rbm': ('energy.html#tiny_rbm', 'rbm_lit/energy.py')},
+            'rbm_lit.sampling': { 'rbm_lit.sampling.gibbs_step': ('sampling.html#gibbs_step', 'rbm_lit/sampling.py'),
+                                  'rbm_lit.sampling.hidden_mean': ('sampling.html#hidden_mean', 'rbm_lit/sampling.py'),
+                                  'rbm_lit.sampling.sample_hidden': ('sampling.html#sample_hidden', 'rbm_lit/sampling.py'),
+                                  'rbm_lit.sampling.sample_visible': ('sampling.html#sample_visible', 'rbm_lit/sampling.py'),
+                                  'rbm_lit.sampling.visible_mean': ('sampling.html#visible_mean', 'rbm_lit/sampling.py')}}}
