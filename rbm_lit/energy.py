@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['BERNOULLI', 'Units', 'softplus', 'BernoulliUnits', 'energy', 'tiny_rbm', 'free_energy', 'exact_log_partition']
 
-# %% ../nbs/00_energy.ipynb #dc8fc480
+# %% ../nbs/00_energy.ipynb #894cce32
 from dataclasses import dataclass
 import itertools
 
 import numpy as np
 from scipy.special import expit, logsumexp
 
-# %% ../nbs/00_energy.ipynb #5f714f8f
+# %% ../nbs/00_energy.ipynb #5231a123
 class Units:
     "Base class for a unit type: the per-layer part of an RBM's energy and the distributions it implies."
     discrete = False  # True when `states` can enumerate every configuration of a layer
@@ -39,12 +39,12 @@ class Units:
 
     def __repr__(self): return f"{type(self).__name__}()"
 
-# %% ../nbs/00_energy.ipynb #bcc4a51b
+# %% ../nbs/00_energy.ipynb #0932e5b9
 def softplus(a):
     "Return log(1 + exp(a)) element-wise, without overflow for large `a`."
     return np.logaddexp(0, a)
 
-# %% ../nbs/00_energy.ipynb #74a2fa06
+# %% ../nbs/00_energy.ipynb #35074c0a
 class BernoulliUnits(Units):
     "Binary units with states in {0, 1}: the unit type of scikit-learn's `BernoulliRBM`."
     discrete = True
@@ -66,13 +66,13 @@ class BernoulliUnits(Units):
 
 BERNOULLI = BernoulliUnits()
 
-# %% ../nbs/00_energy.ipynb #aca89bfb
+# %% ../nbs/00_energy.ipynb #589d2e57
 def energy(v, h, W, b, c, visible=BERNOULLI, hidden=BERNOULLI):
     "Return the energy E(v, h) of each row pair of visible states `v` and hidden states `h`."
     coupling = ((v @ W) * h).sum(axis=1)
     return visible.energy(v, b) + hidden.energy(h, c) - coupling
 
-# %% ../nbs/00_energy.ipynb #227dd41c
+# %% ../nbs/00_energy.ipynb #e7661d09
 def tiny_rbm(n_visible=3, n_hidden=2, scale=1.0, seed=0):
     "Return random parameters `(W, b, c)` of a small RBM, for checks by enumeration."
     rng = np.random.default_rng(seed)
@@ -81,12 +81,12 @@ def tiny_rbm(n_visible=3, n_hidden=2, scale=1.0, seed=0):
     c = rng.normal(0, scale, n_hidden)
     return W, b, c
 
-# %% ../nbs/00_energy.ipynb #92eb9b5a
+# %% ../nbs/00_energy.ipynb #ab0ccd45
 def free_energy(v, W, b, c, visible=BERNOULLI, hidden=BERNOULLI):
     "Return the free energy F(v) = -log sum_h exp(-E(v, h)) of each row of `v`."
     return visible.energy(v, b) - hidden.log_partition(v @ W, c)
 
-# %% ../nbs/00_energy.ipynb #2d676ed6
+# %% ../nbs/00_energy.ipynb #d7031cec
 def exact_log_partition(
     W, b, c,                  # weights (n_visible, n_hidden), visible biases, hidden biases
     visible=BERNOULLI,        # unit type of the visible layer

@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['hidden_mean', 'visible_mean', 'sample_hidden', 'sample_visible', 'gibbs_step']
 
-# %% ../nbs/01_sampling.ipynb #126b4f01
+# %% ../nbs/01_sampling.ipynb #132816d0
 import numpy as np
 
 from .energy import BERNOULLI
 
-# %% ../nbs/01_sampling.ipynb #081b90e5
+# %% ../nbs/01_sampling.ipynb #77729eea
 def hidden_mean(v, W, c, hidden=BERNOULLI):
     "Return E[h | v] for each row of `v`; for binary units these are P(h_j = 1 | v)."
     return hidden.mean(v @ W + c)
@@ -19,7 +19,7 @@ def visible_mean(h, W, b, visible=BERNOULLI):
     "Return E[v | h] for each row of `h`; for binary units these are P(v_i = 1 | h)."
     return visible.mean(h @ W.T + b)
 
-# %% ../nbs/01_sampling.ipynb #c1a8a226
+# %% ../nbs/01_sampling.ipynb #ad840eec
 def sample_hidden(v, W, c, rng, hidden=BERNOULLI):
     "Draw h ~ P(h | v) for each row of `v`; return the states and their means."
     total_input = v @ W + c
@@ -32,7 +32,7 @@ def sample_visible(h, W, b, rng, visible=BERNOULLI):
     mean = visible.mean(total_input)
     return visible.sample(total_input, rng, mean=mean), mean
 
-# %% ../nbs/01_sampling.ipynb #1d2e0489
+# %% ../nbs/01_sampling.ipynb #7968f8ab
 def gibbs_step(v, W, b, c, rng, visible=BERNOULLI, hidden=BERNOULLI):
     "Advance Gibbs chains at visible states `v` by one step v -> h -> v; return the new visible states."
     h, _ = sample_hidden(v, W, c, rng, hidden)
