@@ -41,7 +41,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=["rbm_lit", "rbm_lit.*"]),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={"dev": dev_requirements},
+    extras_require={"dev": dev_requirements, "docs": cfg.get("docs_requirements", "").split()},
     dependency_links=cfg.get("dep_links", "").split(),
     python_requires=">=" + min_python,
     long_description=open("README.md", encoding="utf-8").read(),
