@@ -35,6 +35,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "verbose": ["verbose"],
         "random_state": ["random_state"],
         "sampler": [Sampler, None],
+        "shuffle": ["boolean"],
+        "mean_over_chains": ["boolean"],
     }
 
     def __init__(
@@ -47,6 +49,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         verbose=0,            # print the pseudo-likelihood after each epoch when true
         random_state=None,    # int, RandomState or None: seeds initialization and sampling
         sampler=None,         # negative-phase sampler; None means PCD(k=1), as scikit-learn trains
+        shuffle=False,        # draw a new order of the rows before each epoch (scikit-learn never shuffles)
+        mean_over_chains=False,  # divide negative sums by the chain count (scikit-learn: by the minibatch's rows)
     ):
         self.n_components = n_components
         self.learning_rate = learning_rate
@@ -55,6 +59,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.verbose = verbose
         self.random_state = random_state
         self.sampler = sampler
+        self.shuffle = shuffle
+        self.mean_over_chains = mean_over_chains
 
     @property
     def params_(self) -> RBMParams:
@@ -86,7 +92,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "Make one update per slice of `X`, carrying the sampler's chains in `h_samples_`."
         params, sampler, chains = self.params_, self._sampler(), self.h_samples_
         for batch_slice in batch_slices:
-            chains = update_step(params, X[batch_slice], chains, sampler, self.learning_rate, rng)
+            chains = update_step(params, X[batch_slice], chains, sampler, self.learning_rate, rng,
+                                 self.mean_over_chains)
         if chains is not None: self.h_samples_ = chains
 
     def fit_iter(self, X, y=None):
@@ -101,7 +108,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         batch_slices = list(gen_even_slices(n_batches * self.batch_size, n_batches, n_samples=X.shape[0]))
         begin = time.time()
         for epoch in range(1, self.n_iter + 1):
-            self._train_minibatches(X, batch_slices, rng)
+            X_epoch = X[rng.permutation(X.shape[0])] if self.shuffle else X
+            self._train_minibatches(X_epoch, batch_slices, rng)
             if self.verbose:
                 end = time.time()
                 print(f"[{type(self).__name__}] Iteration {epoch}, pseudo-likelihood = "

@@ -105,14 +105,21 @@ def update_step(
     sampler:Sampler,
     learning_rate:float,
     rng:np.random.RandomState,
+    mean_over_chains:bool=False,  # divide the negative sums by the chain count, not the row count
 ):
     "Apply one stochastic gradient step of the log-likelihood to `params`; return the sampler's new state."
     p = params
     h_data = p.hidden.mean(v_data @ p.W + p.c)
     v_model, h_model, chains = sampler.negative_phase(p, v_data, h_data, chains, rng)
 
-    step = float(learning_rate) / v_data.shape[0]
-    p.W += step * (v_data.T @ h_data - v_model.T @ h_model)
-    p.b += step * (_column_sums(v_data) - v_model.sum(axis=0))
-    p.c += step * (h_data.sum(axis=0) - h_model.sum(axis=0))
+    n_rows = v_data.shape[0]
+    step = float(learning_rate) / n_rows
+    negative_vh, negative_v, negative_h = v_model.T @ h_model, v_model.sum(axis=0), h_model.sum(axis=0)
+    if mean_over_chains and v_model.shape[0] != n_rows:
+        scale = n_rows / v_model.shape[0]
+        negative_vh, negative_v, negative_h = negative_vh * scale, negative_v * scale, negative_h * scale
+
+    p.W += step * (v_data.T @ h_data - negative_vh)
+    p.b += step * (_column_sums(v_data) - negative_v)
+    p.c += step * (h_data.sum(axis=0) - negative_h)
     return chains
