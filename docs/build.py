@@ -3,6 +3,7 @@
     python docs/build.py                  README.md, then the site into settings.ini's doc_path (_docs/)
     python docs/build.py --readme         README.md only; needs nothing beyond the runtime and nbdev dependencies
     python docs/build.py --out DIR        the site into DIR instead
+    python docs/build.py --site-only      the site, leaving README.md as it is
     python docs/build.py --allow-warnings report Sphinx warnings instead of failing on them
 
 The site needs the `docs` extra (`pip install -e '.[dev,docs]'`) and MathJax (`npm ci` in docs/).
@@ -20,8 +21,11 @@ ROOT = Path(__file__).absolute().parent.parent
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Build README.md and the documentation site without Quarto.")
-    parser.add_argument("--readme", action="store_true",
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--readme", action="store_true",
                         help="only regenerate README.md from the readme notebook (no Sphinx, no MathJax needed)")
+    only.add_argument("--site-only", action="store_true",
+                        help="only build the site and leave README.md untouched (the tests build this way)")
     parser.add_argument("--out", type=Path, default=None,
                         help="folder to write the site to (default: doc_path in settings.ini, normally _docs)")
     parser.add_argument("--allow-warnings", action="store_true",
@@ -41,8 +45,9 @@ def main(argv: list[str] | None = None) -> int:
 
     cfg = get_config(path=ROOT)
     try:
-        readme = write_readme(ROOT, Path(cfg.nbs_path) / cfg.get("readme_nb", "index.ipynb"))
-        print(f"Wrote {readme}")
+        if not args.site_only:
+            readme = write_readme(ROOT, Path(cfg.nbs_path) / cfg.get("readme_nb", "index.ipynb"))
+            print(f"Wrote {readme}")
         if args.readme:
             return 0
 

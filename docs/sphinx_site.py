@@ -80,7 +80,15 @@ def process_notebooks(nbs_path: Path, notebooks: list[Path], processed_dir: Path
         target.parent.mkdir(parents=True, exist_ok=True)
         jobs.append((nbs_path / notebook, target, FilterDefaults))
     workers = max(1, min(os.cpu_count() or 1, len(jobs)))
-    parallel(nbdev.serve_drv.main, jobs, n_workers=workers, method="spawn", progress=False)
+    try:
+        parallel(nbdev.serve_drv.main, jobs, n_workers=workers, method="spawn", progress=False)
+    except Exception as error:
+        # nbdev's exec_show_docs runs every cell that imports something, `#| hide` cells included, in a
+        # namespace holding only imports and exported code; a cell that also uses notebook variables fails there.
+        raise RuntimeError(
+            f"nbdev's docs processing failed: {error}\nIf that cell mixes an import with code that uses "
+            "variables from earlier cells, move the import into a cell of its own, as nbdev_docs requires too."
+        ) from error
 
 
 class LinkRewriter:
