@@ -24,9 +24,9 @@ language = "en"
 extensions = ["myst_nb", "sphinx.ext.mathjax"]
 root_doc = "index"
 
-# Pages are already-executed notebooks; their stored outputs, plots included, are shown as they are.
+# Pages are notebooks executed by their authors, so their stored outputs, plots included, are shown as they are.
 nb_execution_mode = "off"
-# Keep widget scripts off the pages: by default myst-nb loads them from a CDN for notebooks that hold widget state.
+# By default myst-nb loads widget scripts from a CDN for notebooks that contain widget state, so none are allowed.
 nb_ipywidgets_js = {}
 nb_render_markdown_format = "myst"
 nb_merge_streams = True
@@ -36,8 +36,8 @@ myst_enable_extensions = ["dollarmath", "amsmath", "attrs_inline", "attrs_block"
 myst_heading_anchors = 6
 myst_heading_slug_func = "notebook_cells.heading_slug"
 
-# nbdev pages put show_doc entries (### headings) straight under the page title, which myst reports as a
-# skipped heading level; that layout is intended.
+# nbdev pages put show_doc entries (### headings) straight under the page title. myst reports that as a
+# skipped heading level, but the layout is intended.
 suppress_warnings = ["myst.header"]
 
 html_theme = "furo"
@@ -47,8 +47,8 @@ html_css_files = ["rbm_lit.css"]
 html_copy_source = False
 html_show_sourcelink = False
 
-# MathJax 3 ships with the site: docs/build.py fails early unless `npm ci` in docs/ has installed it, and
-# copy_mathjax below puts its es5/ folder at _static/mathjax. A relative mathjax_path is read from _static.
+# MathJax 3 ships with the site. `npm ci` in docs/ installs it, and copy_mathjax below puts its es5/ folder
+# at _static/mathjax. Sphinx reads a relative mathjax_path from _static.
 MATHJAX_DIR = DOCS_DIR / "node_modules" / "mathjax" / "es5"
 mathjax_path = "mathjax/tex-chtml.js"
 
@@ -58,7 +58,7 @@ def copy_mathjax(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     if not (MATHJAX_DIR / "tex-chtml.js").exists():
-        raise FileNotFoundError(f"MathJax not found at {MATHJAX_DIR}; run `npm ci` in {DOCS_DIR} first.")
+        raise FileNotFoundError(f"MathJax not found at {MATHJAX_DIR}. Run `npm ci` in {DOCS_DIR} first.")
     shutil.copytree(MATHJAX_DIR, Path(app.outdir) / "_static" / "mathjax", dirs_exist_ok=True)
 
 

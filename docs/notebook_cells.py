@@ -14,10 +14,9 @@ from pathlib import Path
 
 import yaml
 
-# After nbdev's NBProcessor has run, the only `#|` lines left in a code cell are
-# Quarto cell options (`#| key: value`); nbdev's own directives (`#| hide`,
-# `#| export`, ...) are already consumed. Quarto reads options only from the
-# lines at the top of a cell.
+# nbdev's NBProcessor consumes its own directives (`#| hide`, `#| export`, ...),
+# so the only `#|` lines left in a processed code cell are Quarto cell options
+# (`#| key: value`). Quarto reads them only from the lines at the top of a cell.
 _QUARTO_OPTION = re.compile(r"^\s*#\|\s*([\w-]+)\s*:\s*(.*?)\s*$")
 
 
@@ -74,7 +73,7 @@ def write_whole(path: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
-        # mkstemp creates the file readable by its owner only; give it the mode a plain open() would.
+        # mkstemp creates the file readable by its owner only, so give it the mode a plain open() would.
         os.chmod(temp_name, path.stat().st_mode if path.exists() else 0o666 & ~_current_umask())
         os.replace(temp_name, path)
     except BaseException:

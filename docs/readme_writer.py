@@ -17,9 +17,9 @@ from nbdev.processors import (clean_magics, filter_stream_, hide_, hide_line, po
 
 from notebook_cells import fenced, is_false, output_text, split_quarto_options, write_whole
 
-# The nbdev processors that decide which cells and lines a reader sees. The
-# site build runs these too, as part of nbdev's FilterDefaults; the README
-# leaves out the ones that execute code (show_doc) or rewrite Markdown links.
+# The nbdev processors that decide which cells and lines appear. The site build
+# runs these too, as part of nbdev's FilterDefaults. The README leaves out the
+# processors that execute code (show_doc) or rewrite Markdown links.
 README_PROCESSORS = [populate_language, strip_ansi, hide_line, filter_stream_, rm_header_dash, rm_export, clean_magics,
                      hide_]
 
@@ -42,7 +42,7 @@ def _front_matter_markdown(raw_source: str) -> str | None:
 
 
 def _output_blocks(outputs: list) -> list[str]:
-    "Render the text and Markdown outputs of a code cell; images, stderr and errors are left out of the README."
+    "Render the text and Markdown outputs of a code cell. Images, stderr and errors are left out of the README."
     blocks, pending_text = [], []
 
     def flush_text():
@@ -99,7 +99,7 @@ def readme_markdown(notebook: Path, notice_name: str) -> str:
 def write_readme(root: Path, notebook: Path) -> Path:
     "Write `root`/README.md from `notebook` in one step, and return its path."
     if not notebook.exists():
-        raise FileNotFoundError(f"README source notebook {notebook} not found; create it or set readme_nb in settings.ini.")
+        raise FileNotFoundError(f"README source notebook {notebook} not found. Create it, or set readme_nb in settings.ini.")
     readme = root / "README.md"
     write_whole(readme, readme_markdown(notebook, notebook.relative_to(root).as_posix()))
     return readme

@@ -6,9 +6,9 @@ The steps are the ones `nbdev_docs` takes, with Sphinx in place of Quarto:
    function that `nbdev_proc_nbs` uses (`nbdev.serve_drv.main`). This adds the `show_doc` entries for exported
    names, applies `#| hide` and the other directives, and turns the `# Title` / `> summary` cell into YAML
    front matter.
-2. Convert each processed notebook into one that myst-nb renders: front matter becomes the page title and
-   summary, the Quarto cell options nbdev leaves behind become myst-nb cell tags, `show_doc` outputs become
-   Markdown sections, and nbdev's absolute doc links become links between the pages of this site.
+2. Convert each processed notebook into one that myst-nb renders. The front matter becomes the page title and
+   summary, and the Quarto cell options that nbdev leaves behind become myst-nb cell tags. `show_doc` outputs
+   become Markdown sections, and nbdev's absolute doc links become links between the pages of this site.
 3. Run Sphinx with the configuration in docs/conf.py, reading stored outputs without executing anything.
 """
 
@@ -31,10 +31,10 @@ DOCS_DIR = Path(__file__).absolute().parent
 MATHJAX_DIR = DOCS_DIR / "node_modules" / "mathjax" / "es5"
 BENCHMARK_PAGE = DOCS_DIR / "benchmark.md"
 
-# Files in nbs/ that configure Quarto; the Sphinx site does not use them.
+# Files in nbs/ that configure Quarto. The Sphinx site does not use them.
 QUARTO_FILES = {"_quarto.yml", "nbdev.yml", "sidebar.yml", "styles.css", "_brand.yml"}
-# Suffixes that Sphinx would read as pages; only notebooks are pages here, so other files with these
-# suffixes are not copied into the Sphinx source folder.
+# Sphinx would read files with these suffixes as pages. Only notebooks are pages here, so other files with
+# these suffixes are not copied into the Sphinx source folder.
 SOURCE_SUFFIXES = {".ipynb", ".md", ".qmd", ".rst"}
 
 # The Markdown comment that nbdev's `insert_warning` processor adds to every page.
@@ -199,7 +199,7 @@ def _cell_tags(options: dict) -> list[str]:
         tags.append("remove-output")
     if is_false(options.get("warning")):
         tags.append("remove-stderr")
-    # Quarto's `code-fold: show` starts unfolded, which is how myst-nb shows code by default; only a fold
+    # Quarto's `code-fold: show` starts unfolded, which is how myst-nb shows code by default. Only a fold
     # that starts closed needs a tag.
     if options.get("code-fold") is True or str(options.get("code-fold")).lower() in ("true", "hide"):
         tags.append("hide-input")
@@ -210,7 +210,7 @@ def _convert_code_cell(cell: dict, rewrite_links, page: Path) -> dict | None:
     options, code = split_quarto_options(_source_text(cell))
 
     if _SHOW_DOC_CALL.match(code) and not is_false(options.get("include")):
-        # An API entry: its Markdown output becomes a section of the page, so it gets a heading, an id for
+        # The Markdown output of an API entry becomes a section of the page, so it gets a heading, an id for
         # links, and an entry in the page's table of contents. Without a stored output there is nothing to show.
         rendered = _markdown_output(cell)
         if rendered is None:
@@ -302,7 +302,7 @@ def prepare_sources(cfg, notebooks: list[Path], work_dir: Path) -> Path:
     rewrite_links = LinkRewriter(f"{cfg.get('doc_host', '')}{cfg.get('doc_baseurl', '')}", notebooks)
     index = next((notebook for notebook in notebooks if notebook.as_posix() == "index.ipynb"), None)
     if index is None:
-        raise FileNotFoundError(f"{nbs_path / 'index.ipynb'} not found; the site's home page is built from it.")
+        raise FileNotFoundError(f"{nbs_path / 'index.ipynb'} not found. The site's home page is built from it, so create it.")
     toctree = [docname(notebook) for notebook in notebooks if notebook != index]
     if BENCHMARK_PAGE.exists():
         toctree.append(BENCHMARK_PAGE.stem)
@@ -335,7 +335,7 @@ def run_sphinx(source_dir: Path, out_dir: Path, doctree_dir: Path, strict: bool)
 
 def check_mathjax() -> None:
     if not (MATHJAX_DIR / "tex-chtml.js").exists():
-        raise FileNotFoundError(f"MathJax not found at {MATHJAX_DIR}; run `npm ci` in {DOCS_DIR} first.")
+        raise FileNotFoundError(f"MathJax not found at {MATHJAX_DIR}. Run `npm ci` in {DOCS_DIR} first.")
 
 
 def build_site(cfg, out_dir: Path, strict: bool = True) -> Path:

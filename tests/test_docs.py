@@ -97,7 +97,7 @@ class PageParser(HTMLParser):
 
     def handle_endtag(self, tag):
         if tag in ("h1", "h2", "h3", "h4", "h5", "h6") and self._heading_text is not None:
-            # Sphinx appends a "¶" or "#" permalink to each heading; it is not part of the title.
+            # Sphinx appends a "¶" or "#" permalink to each heading, which is not part of the title.
             self.headings.append("".join(self._heading_text).strip().rstrip("¶#").strip())
             self._heading_text = None
         if tag in self._open:
@@ -181,13 +181,13 @@ def test_public_names_have_api_entries(site):
     for module, (definitions, other_names) in modules.items():
         undocumented = sorted(set(definitions) - headings)
         assert not undocumented, f"rbm_lit.{module} exports {undocumented}, but no built page has an API entry for them"
-        # show_doc covers only functions and classes; other exported names must at least be shown on a page.
+        # show_doc covers only functions and classes, so other exported names must at least be shown on a page.
         absent = [name for name in other_names if not re.search(rf"\b{re.escape(name)}\b", page_text)]
         assert not absent, f"rbm_lit.{module} exports {absent}, but no built page mentions them"
 
 
 def test_api_links_stay_in_site(site):
-    # nbdev links API names to its Quarto site (doc_host in settings.ini); the build points them at these pages.
+    # nbdev links API names to the Quarto site at doc_host in settings.ini. The build points them at these pages.
     for page in site.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         assert "rbm-lit.github.io" not in html, f"{page.name} still links to the Quarto site"
