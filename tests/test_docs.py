@@ -170,6 +170,31 @@ def test_benchmark_page_in_site(site):
     assert 'href="benchmark.html"' in (site / "index.html").read_text(encoding="utf-8")
 
 
+def shown_image_count(notebook: Path) -> int:
+    "Count the image outputs stored in `notebook` in cells that nbdev does not hide."
+    hidden = re.compile(r"^\s*#\|\s*(?:hide\s*$|export|exporti|include:\s*false|output:\s*false)", flags=re.MULTILINE)
+    count = 0
+    for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+        source = "".join(cell.get("source", []))
+        directives = "\n".join(line for line in source.splitlines() if line.lstrip().startswith("#|"))
+        if cell["cell_type"] != "code" or hidden.search(directives):
+            continue
+        count += sum(1 for output in cell.get("outputs", []) if any(k.startswith("image/") for k in output.get("data", {})))
+    return count
+
+
+def test_stored_plots_shown(site):
+    for notebook in notebook_paths():
+        expected = shown_image_count(NBS / notebook)
+        if not expected:
+            continue
+        page = site / notebook.with_suffix(".html")
+        images = re.findall(r'<img[^>]+src="([^"]+)"', page.read_text(encoding="utf-8"))
+        assert len(images) >= expected, f"{notebook} stores {expected} plots, but {page.name} shows {len(images)}"
+        for source in images:
+            assert (page.parent / source).exists(), f"{page.name} shows {source}, which the site does not contain"
+
+
 def test_public_names_have_api_entries(site):
     modules = module_public_names()
     if not modules:
