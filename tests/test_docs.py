@@ -307,11 +307,13 @@ def test_browser_typesets_math(site, site_url, tmp_path):
     rendered.feed(dom)
     visible = "".join(rendered.text)
     assert "$$" not in visible, f"raw $$ math remains on {url}"
-    assert "\\[" not in visible and "\\(" not in visible, f"untypeset \\[ or \\( math remains on {url}"
+    assert "\\[" not in visible, f"untypeset \\[ display math remains on {url}"
+    assert "\\(" not in visible, f"untypeset \\( inline math remains on {url}"
 
     screenshot = tmp_path / f"{page.stem}.png"
     run_chromium(tmp_path, url, "--window-size=1280,2000", f"--screenshot={screenshot}")
-    assert screenshot.exists() and screenshot.stat().st_size > 10_000, f"no usable screenshot of {url} at {screenshot}"
+    assert screenshot.exists(), f"chromium wrote no screenshot of {url} to {screenshot}"
+    assert screenshot.stat().st_size > 10_000, f"the screenshot of {url} at {screenshot} is too small to show the page"
 
 
 def test_readme_matches_index_notebook():
@@ -360,15 +362,81 @@ def test_readme_flag_needs_no_sphinx(tmp_path):
     readme = (tmp_path / "README.md").read_text(encoding="utf-8")
     assert "# demo\n\n> A summary line" in readme
     assert "```python\nprint(2 + 2)\n```\n\n```\n4\n```" in readme
-    assert "only the output" in readme and "print('only the output')" not in readme
-    assert "secret" not in readme and "hidden output" not in readme
+    assert "only the output" in readme
+    assert "print('only the output')" not in readme
+    assert "secret" not in readme
+    assert "hidden output" not in readme
     assert "nothing" not in readme
     assert "```python\n1 + 1\n```\n\n```\n2\n```" in readme
     assert not list(tmp_path.glob(".README.md.*")), "a temporary file was left behind"
 
 
 def test_heading_slug_matches_nbdev_anchor():
-    # nbdev links `RBM.fit` to `#rbm.fit`; show_doc titles the entry `RBM.fit`.
+    # nbdev links `RBM.fit` to `#rbm.fit`, and show_doc titles the entry `RBM.fit`.
     assert heading_slug("RBM.fit") == heading_slug("rbm.fit") == "rbm-fit"
     assert heading_slug("free_energy") == "free_energy"
     assert heading_slug("First command") == "first-command"
+
+
+def processed_notebook(cells: list[dict]) -> dict:
+    "A notebook as nbdev's docs processors leave it: YAML front matter first, then the remaining cells."
+    front_matter = {"cell_type": "raw", "metadata": {},
+                    "source": "---\ndescription: How the energy is defined\noutput-file: energy.html\ntitle: Energy\n---\n\n"}
+    return {"cells": [front_matter, *cells], "metadata": {"widgets": {"state": {}}}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def convert(cells: list[dict]) -> list[dict]:
+    from sphinx_site import LinkRewriter, convert_notebook
+
+    rewrite = LinkRewriter("https://example.org/site", [Path("index.ipynb"), Path("00_energy.ipynb")])
+    return convert_notebook(processed_notebook(cells), Path("00_energy.ipynb"), rewrite)["cells"]
+
+
+def test_front_matter_becomes_title_and_summary():
+    title = convert([])[0]
+    assert title["cell_type"] == "markdown"
+    assert title["source"] == "# Energy\n\n{.page-summary}\nHow the energy is defined"
+
+
+def test_quarto_options_become_cell_tags():
+    cells = convert([
+        code_cell("#| echo: false\nprint(1)"),
+        code_cell("#| output: false\nx = 1"),
+        code_cell("#| include: false\ny = 2"),
+        code_cell("#| code-fold: true\n#| code-summary: \"Exported source\"\ndef f(): pass"),
+        code_cell("#| code-fold: show\ndef g(): pass"),
+    ])[1:]
+    assert cells[0]["metadata"]["tags"] == ["remove-input"]
+    assert cells[1]["metadata"]["tags"] == ["remove-output"]
+    assert cells[2]["metadata"]["tags"] == ["remove-cell"]
+    assert cells[3]["metadata"]["tags"] == ["hide-input"]
+    assert cells[3]["metadata"]["mystnb"]["code_prompt_show"] == "Show exported source"
+    assert "tags" not in cells[4]["metadata"]
+    for cell in cells:
+        assert "#|" not in cell["source"], f"a directive is still shown in {cell['source']!r}"
+
+
+def test_show_doc_output_becomes_section():
+    rendered = ("---\n\n[source](https://example.com/energy.py#L3){target=\"_blank\" style=\"float:right\"}\n\n"
+                "### energy\n\n```python\ndef energy(\n    v, # visible units\n)->float:\n```\n\n*Return E(v).*")
+    output = {"output_type": "execute_result", "execution_count": 1, "metadata": {},
+              "data": {"text/markdown": rendered, "text/plain": "energy"}}
+    cell = convert([code_cell("#| echo: false\n#| output: asis\nshow_doc(energy)", [output])])[1]
+    assert cell["cell_type"] == "markdown"
+    assert cell["source"].startswith("### energy\n\n[source](https://example.com/energy.py#L3){.api-source}\n")
+    assert "v, # visible units" in cell["source"]
+    assert "target=" not in cell["source"]
+
+
+def test_nbdev_links_point_at_site_pages():
+    markdown = {"cell_type": "markdown", "metadata": {},
+                "source": "See [`RBM.fit`](https://example.org/site/energy.html#rbm.fit) and [home](index.html)."}
+    cell = convert([markdown])[1]
+    assert cell["source"] == "See [`RBM.fit`](00_energy.ipynb#rbm-fit) and [home](index.ipynb)."
+
+
+def test_widget_state_removed():
+    from sphinx_site import LinkRewriter, convert_notebook
+
+    page = convert_notebook(processed_notebook([]), Path("00_energy.ipynb"), LinkRewriter("", []))
+    assert "widgets" not in page["metadata"]
