@@ -83,8 +83,8 @@ def process_notebooks(nbs_path: Path, notebooks: list[Path], processed_dir: Path
     try:
         parallel(nbdev.serve_drv.main, jobs, n_workers=workers, method="spawn", progress=False)
     except Exception as error:
-        # nbdev's exec_show_docs runs every cell that imports something, `#| hide` cells included, in a
-        # namespace holding only imports and exported code; a cell that also uses notebook variables fails there.
+        # nbdev's exec_show_docs runs every cell that imports something, `#| hide` cells included, in a namespace
+        # that contains only imports and exported code. A cell that also uses other notebook variables fails there.
         raise RuntimeError(
             f"nbdev's docs processing failed: {error}\nIf that cell mixes an import with code that uses "
             "variables from earlier cells, move the import into a cell of its own, as nbdev_docs requires too."
@@ -296,13 +296,14 @@ def _copy_assets(nbs_path: Path, source_dir: Path) -> None:
 def prepare_sources(cfg, notebooks: list[Path], work_dir: Path) -> Path:
     "Process and convert every notebook, and return the folder Sphinx reads the pages from."
     nbs_path = Path(cfg.nbs_path)
+    index = next((notebook for notebook in notebooks if notebook.as_posix() == "index.ipynb"), None)
+    if index is None:
+        raise FileNotFoundError(f"{nbs_path / 'index.ipynb'} not found. The site's home page is built from it, so create it.")
+
     processed_dir, source_dir = work_dir / "processed", work_dir / "source"
     process_notebooks(nbs_path, notebooks, processed_dir)
 
     rewrite_links = LinkRewriter(f"{cfg.get('doc_host', '')}{cfg.get('doc_baseurl', '')}", notebooks)
-    index = next((notebook for notebook in notebooks if notebook.as_posix() == "index.ipynb"), None)
-    if index is None:
-        raise FileNotFoundError(f"{nbs_path / 'index.ipynb'} not found. The site's home page is built from it, so create it.")
     toctree = [docname(notebook) for notebook in notebooks if notebook != index]
     if BENCHMARK_PAGE.exists():
         toctree.append(BENCHMARK_PAGE.stem)
