@@ -239,8 +239,8 @@ def _convert_code_cell(cell: dict, rewrite_links, page: Path) -> dict | None:
 def convert_notebook(processed: dict, page: Path, rewrite_links, toctree: list[str] | None = None) -> dict:
     """Turn a notebook processed by nbdev into one that myst-nb renders as the page `page`.
 
-    `toctree` lists the document names to put in a hidden toctree at the end, which furo shows as the sidebar;
-    only the home page has one.
+    `toctree` lists the document names to put in a hidden toctree at the end, which furo shows as the sidebar.
+    Only the home page has one.
     """
     cells = list(processed.get("cells", []))
     front_matter = _front_matter(cells[0]) if cells else None
@@ -262,14 +262,14 @@ def convert_notebook(processed: dict, page: Path, rewrite_links, toctree: list[s
             new_cell = _convert_code_cell(cell, rewrite_links, page)
             if new_cell is not None:
                 converted.append(new_cell)
-        # Raw cells hold Quarto- or LaTeX-specific text that has no place on an HTML page, so they are dropped.
+        # Raw cells contain Quarto- or LaTeX-specific text that has no place on an HTML page, so they are dropped.
 
     if toctree:
         entries = "\n".join(toctree)
         converted.append(_markdown_cell(f"```{{toctree}}\n:hidden:\n:maxdepth: 2\n\n{entries}\n```"))
 
     metadata = dict(processed.get("metadata", {}))
-    # nbdev records ipywidgets state when ipywidgets is installed; myst-nb would then load widget scripts from a CDN.
+    # nbdev records ipywidgets state when ipywidgets is installed, and myst-nb would then load widget scripts from a CDN.
     metadata.pop("widgets", None)
     metadata.setdefault("language_info", {"name": "python"})
     seen_ids = set()
@@ -342,7 +342,7 @@ def check_mathjax() -> None:
 def build_site(cfg, out_dir: Path, strict: bool = True) -> Path:
     """Build the whole site into `out_dir`, replacing it only when the build succeeds.
 
-    Sphinx writes into a sibling folder first; the old site stays in place until that folder is complete.
+    Sphinx writes into a sibling folder first, so the old site stays in place until that folder is complete.
     """
     check_mathjax()
     notebooks = list_notebooks(Path(cfg.nbs_path))
