@@ -9,10 +9,12 @@ __all__ = ['RBMParams', 'exact_model_statistics', 'log_likelihood_gradient', 'Sa
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.linalg.blas import get_blas_funcs
 from scipy.special import logsumexp
 
 from .energy import BERNOULLI, Units, free_energy, exact_log_partition
-from .sampling import sample_hidden, sample_visible
+from .sampling import hidden_mean, sample_hidden, sample_visible
 
 # %% ../nbs/02_learning.ipynb #3426f6d7
 @dataclass
@@ -89,7 +91,7 @@ class CD(Sampler):
         h = p.hidden.sample(None, rng, mean=h_data)
         for step in range(self.k):
             v, _ = sample_visible(h, p.W, p.b, rng, p.visible)
-            h_mean = p.hidden.mean(v @ p.W + p.c)
+            h_mean = hidden_mean(v, p.W, p.c, p.hidden)
             if step < self.k - 1: h = p.hidden.sample(None, rng, mean=h_mean)
         return v, h_mean, None
 
@@ -97,6 +99,16 @@ class CD(Sampler):
 def _column_sums(x):
     "Sum the rows of a dense array or a scipy sparse matrix into a 1-D array."
     return np.asarray(x.sum(axis=0)).ravel()
+
+def _add_outer_product(W, v, h, alpha):
+    "Add alpha * v.T @ h to `W` in place."
+    W_t = W.T
+    if (not sp.issparse(v) and W_t.flags.f_contiguous and W.dtype in (np.float32, np.float64)
+            and v.dtype == W.dtype and h.dtype == W.dtype):
+        gemm = get_blas_funcs("gemm", (W_t,))
+        result = gemm(alpha, h.T, v.T, 1.0, W_t, trans_b=1, overwrite_c=1)
+        if result.ctypes.data == W_t.ctypes.data: return
+    W += alpha * (v.T @ h)
 
 def update_step(
     params:RBMParams,     # updated in place
@@ -109,17 +121,18 @@ def update_step(
 ):
     "Apply one stochastic gradient step of the log-likelihood to `params`; return the sampler's new state."
     p = params
-    h_data = p.hidden.mean(v_data @ p.W + p.c)
+    h_data = hidden_mean(v_data, p.W, p.c, p.hidden)
     v_model, h_model, chains = sampler.negative_phase(p, v_data, h_data, chains, rng)
 
-    n_rows = v_data.shape[0]
+    n_rows, n_chains = v_data.shape[0], v_model.shape[0]
     step = float(learning_rate) / n_rows
-    negative_vh, negative_v, negative_h = v_model.T @ h_model, v_model.sum(axis=0), h_model.sum(axis=0)
-    if mean_over_chains and v_model.shape[0] != n_rows:
-        scale = n_rows / v_model.shape[0]
-        negative_vh, negative_v, negative_h = negative_vh * scale, negative_v * scale, negative_h * scale
-
-    p.W += step * (v_data.T @ h_data - negative_vh)
-    p.b += step * (_column_sums(v_data) - negative_v)
-    p.c += step * (h_data.sum(axis=0) - negative_h)
+    negative_step = float(learning_rate) / n_chains if mean_over_chains else step
+    _add_outer_product(p.W, v_data, h_data, step)
+    _add_outer_product(p.W, v_model, h_model, -negative_step)
+    if negative_step == step:
+        p.b += step * (_column_sums(v_data) - v_model.sum(axis=0))
+        p.c += step * (h_data.sum(axis=0) - h_model.sum(axis=0))
+    else:
+        p.b += step * _column_sums(v_data) - negative_step * v_model.sum(axis=0)
+        p.c += step * h_data.sum(axis=0) - negative_step * h_model.sum(axis=0)
     return chains

@@ -13,24 +13,26 @@ from .energy import BERNOULLI
 # %% ../nbs/01_sampling.ipynb #77729eea
 def hidden_mean(v, W, c, hidden=BERNOULLI):
     "Return E[h | v] for each row of `v`; for binary units these are P(h_j = 1 | v)."
-    return hidden.mean(v @ W + c)
+    total_input = v @ W
+    total_input += c
+    return hidden.mean(total_input, out=total_input)
 
 def visible_mean(h, W, b, visible=BERNOULLI):
     "Return E[v | h] for each row of `h`; for binary units these are P(v_i = 1 | h)."
-    return visible.mean(h @ W.T + b)
+    total_input = h @ W.T
+    total_input += b
+    return visible.mean(total_input, out=total_input)
 
 # %% ../nbs/01_sampling.ipynb #ad840eec
 def sample_hidden(v, W, c, rng, hidden=BERNOULLI):
     "Draw h ~ P(h | v) for each row of `v`; return the states and their means."
-    total_input = v @ W + c
-    mean = hidden.mean(total_input)
-    return hidden.sample(total_input, rng, mean=mean), mean
+    mean = hidden_mean(v, W, c, hidden)
+    return hidden.sample(None, rng, mean=mean), mean
 
 def sample_visible(h, W, b, rng, visible=BERNOULLI):
     "Draw v ~ P(v | h) for each row of `h`; return the states and their means."
-    total_input = h @ W.T + b
-    mean = visible.mean(total_input)
-    return visible.sample(total_input, rng, mean=mean), mean
+    mean = visible_mean(h, W, b, visible)
+    return visible.sample(None, rng, mean=mean), mean
 
 # %% ../nbs/01_sampling.ipynb #7968f8ab
 def gibbs_step(v, W, b, c, rng, visible=BERNOULLI, hidden=BERNOULLI):
