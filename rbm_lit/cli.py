@@ -37,7 +37,8 @@ def read_npy(
     try:
         data = np.load(path, allow_pickle=False)
     except (ValueError, EOFError, OSError) as e:
-        raise CommandError(f"cannot read {path} as a .npy array ({e}). Write the file with numpy.save from a numeric array") from e
+        raise CommandError(f"cannot read {path} as a .npy array ({e}). "
+                           "Write the file with numpy.save from a numeric array") from e
     if not isinstance(data, np.ndarray):
         data.close()
         raise CommandError(f"{path} is an .npz archive, not a .npy array. Save a single 2-D array with numpy.save")
@@ -86,7 +87,8 @@ def load_data(
     path:Path, # .npy or .csv file, one sample per row
 )->np.ndarray:
     "Read the file `path` and return its samples as a 2-D float array, raising CommandError for any problem."
-    if not path.exists(): raise CommandError(f"data file {path} not found. Check the path, or omit DATA to train on scikit-learn's digits")
+    if not path.exists():
+        raise CommandError(f"data file {path} not found. Check the path, or omit DATA to train on scikit-learn's digits")
     if not path.is_file(): raise CommandError(f"{path} is not a file. DATA must be a .npy or .csv file")
     reader = READERS.get(path.suffix.lower())
     if reader is None:
@@ -137,8 +139,8 @@ def prepare(
         with np.errstate(over="ignore"): ranges = data.max(axis=0) - data.min(axis=0)
         overflowing = np.flatnonzero(~np.isfinite(ranges))
         if len(overflowing):
-            raise CommandError(f"cannot scale {source}: the range of feature {overflowing[0] + 1} exceeds the largest {data.dtype} value. "
-                               "Rescale the data yourself")
+            raise CommandError(f"cannot scale {source}: the range of feature {overflowing[0] + 1} exceeds the largest "
+                               f"{data.dtype} value. Rescale the data yourself")
         return MinMaxScaler(clip=True).fit_transform(data)
     low, high = data.min(), data.max()
     if low < 0 or high > 1:
@@ -165,8 +167,8 @@ def train(
             progress.write(f"epoch {epoch}/{n_iter}: mean pseudo-likelihood {score:.4f}", file=sys.stdout)
             sys.stdout.flush()
             if not (np.isfinite(score) and all(np.isfinite(getattr(model, key)).all() for key in PARAMETER_KEYS)):
-                raise CommandError(f"training diverged in epoch {epoch}: the parameters or the pseudo-likelihood became NaN or inf. "
-                                   "Lower --learning-rate")
+                raise CommandError(f"training diverged in epoch {epoch}: the parameters or the pseudo-likelihood "
+                                   "became NaN or inf. Lower --learning-rate")
     return model
 
 # %% ../nbs/06_cli.ipynb #17a5e656
@@ -194,8 +196,10 @@ def check_output_folder(
         return
     ancestor = out.absolute().parent
     while not ancestor.exists(): ancestor = ancestor.parent
-    if not ancestor.is_dir(): raise CommandError(f"cannot create the folder {out} because {ancestor} is a file. Choose another path with --out")
-    if not os.access(ancestor, os.W_OK | os.X_OK): raise CommandError(f"cannot create the folder {out}: permission denied in {ancestor}")
+    if not ancestor.is_dir():
+        raise CommandError(f"cannot create the folder {out} because {ancestor} is a file. Choose another path with --out")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise CommandError(f"cannot create the folder {out}: permission denied in {ancestor}")
 
 # %% ../nbs/06_cli.ipynb #bca1d933
 def _png_bytes(fig)->bytes:
@@ -266,18 +270,25 @@ def make_parser()->argparse.ArgumentParser:
         help="a .npy file with a 2-D array, or a .csv file of comma-separated numbers, one sample per row. "
              "The first line of a .csv file is skipped as a header when none of its fields is a number. "
              "Default: scikit-learn's digits, with pixel values divided by 16")
-    train_parser.add_argument("--n-components", type=positive_int, default=256, metavar="N", help="number of hidden units (default: 256)")
-    train_parser.add_argument("--learning-rate", type=positive_float, default=0.1, metavar="RATE", help="step size of each update (default: 0.1)")
-    train_parser.add_argument("--batch-size", type=positive_int, default=10, metavar="N", help="samples per minibatch (default: 10)")
-    train_parser.add_argument("--n-iter", type=positive_int, default=10, metavar="N", help="number of epochs, i.e. passes over the data (default: 10)")
+    train_parser.add_argument("--n-components", type=positive_int, default=256, metavar="N",
+                              help="number of hidden units (default: 256)")
+    train_parser.add_argument("--learning-rate", type=positive_float, default=0.1, metavar="RATE",
+                              help="step size of each update (default: 0.1)")
+    train_parser.add_argument("--batch-size", type=positive_int, default=10, metavar="N",
+                              help="samples per minibatch (default: 10)")
+    train_parser.add_argument("--n-iter", type=positive_int, default=10, metavar="N",
+                              help="number of epochs, i.e. passes over the data (default: 10)")
     train_parser.add_argument("--random-state", type=random_seed, default=None, metavar="SEED",
                               help="integer seed that makes the run repeatable (default: a different run each time)")
     train_parser.add_argument("--out", type=Path, default=Path("rbm_lit_output"), metavar="DIR",
-                              help="folder for model.npz, filters.png and samples.png, created if needed (default: rbm_lit_output)")
+                              help="folder for model.npz, filters.png and samples.png, created if needed "
+                                   "(default: rbm_lit_output)")
     train_parser.add_argument("--scale", action="store_true",
-                              help="rescale each feature to [0, 1] with scikit-learn's MinMaxScaler. Without it, values outside [0, 1] are an error")
+                              help="rescale each feature to [0, 1] with scikit-learn's MinMaxScaler. "
+                                   "Without it, values outside [0, 1] are an error")
     train_parser.add_argument("--gibbs-steps", type=positive_int, default=1000, metavar="N",
-                              help="block Gibbs steps from 100 random training rows to the samples in samples.png (default: 1000)")
+                              help="block Gibbs steps from 100 random training rows to the samples in samples.png "
+                                   "(default: 1000)")
     train_parser.set_defaults(run=run_train)
     return parser
 

@@ -58,8 +58,8 @@ def _random_state_array(random_state)->dict:
     if random_state is None: return {}
     if isinstance(random_state, Integral) and not isinstance(random_state, bool):
         return {"random_state": np.int64(random_state)}
-    warnings.warn(f"random_state={random_state!r} is not saved because it is not an integer, so the loaded model gets random_state=None",
-                  UserWarning, stacklevel=3)
+    warnings.warn(f"random_state={random_state!r} is not saved because it is not an integer, "
+                  "so the loaded model gets random_state=None", UserWarning, stacklevel=3)
     return {}
 
 # %% ../nbs/04_io.ipynb #09c4b4a6
@@ -72,7 +72,8 @@ def model_arrays(
     for key in PARAMETER_KEYS:
         arrays[key] = np.asarray(getattr(model, key))
         if not np.isfinite(arrays[key]).all():
-            raise ValueError(f"cannot save the model because {key} contains NaN or inf; fit it again, for example with a smaller learning_rate")
+            raise ValueError(f"cannot save the model because {key} contains NaN or inf. "
+                             "Fit it again, for example with a smaller learning_rate")
     for key in INTEGER_KEYS: arrays[key] = np.int64(getattr(model, key))
     arrays["learning_rate"] = np.float64(model.learning_rate)
     arrays.update(_random_state_array(model.random_state))

@@ -18,7 +18,8 @@ def default_image_shape(
     n_features:int, # number of values in one vector
 )->tuple[int, int]:
     "Return the factor pair (rows, columns) of `n_features` closest to square, with rows <= columns."
-    if not isinstance(n_features, Integral) or n_features < 1: raise ValueError(f"n_features must be a positive integer, got {n_features!r}")
+    if not isinstance(n_features, Integral) or n_features < 1:
+        raise ValueError(f"n_features must be a positive integer, got {n_features!r}")
     rows = math.isqrt(n_features)
     while n_features % rows: rows -= 1
     return rows, n_features // rows
@@ -74,7 +75,8 @@ def tile_grid(
 # %% ../nbs/05_plots.ipynb #cb574ff3
 def _check_max_tiles(max_tiles)->int:
     "Return `max_tiles` after checking that it is a positive integer."
-    if not isinstance(max_tiles, Integral) or max_tiles < 1: raise ValueError(f"max_tiles must be a positive integer, got {max_tiles!r}")
+    if not isinstance(max_tiles, Integral) or max_tiles < 1:
+        raise ValueError(f"max_tiles must be a positive integer, got {max_tiles!r}")
     return int(max_tiles)
 
 # %% ../nbs/05_plots.ipynb #6dea4e41
@@ -112,7 +114,8 @@ def plot_samples(
         raise ValueError(f"samples must be a non-empty 2-D array (n_samples, n_features), got shape {samples.shape}")
     if not np.isfinite(samples).all(): raise ValueError("samples contain NaN or inf; remove or replace them before plotting")
     if samples.min() < vmin or samples.max() > vmax:
-        raise ValueError(f"samples range from {samples.min():g} to {samples.max():g}, outside [{vmin:g}, {vmax:g}]. Pass vmin and vmax to widen the scale")
+        raise ValueError(f"samples range from {samples.min():g} to {samples.max():g}, outside [{vmin:g}, {vmax:g}]. "
+                         "Pass vmin and vmax to widen the scale")
     n_tiles = min(len(samples), _check_max_tiles(max_tiles))
     image_shape = _check_image_shape(image_shape, samples.shape[1])
     return tile_grid(samples[:n_tiles], image_shape, title, cmap=cmap, vmin=vmin, vmax=vmax)
