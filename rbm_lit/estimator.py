@@ -75,6 +75,16 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "Validate `X` as scikit-learn does: 2-D, finite, numeric, CSR when sparse, float64 unless float32."
         return validate_data(self, X, accept_sparse="csr", dtype=dtype, reset=reset)
 
+    def _validate_training_data(self, X, reset, dtype=(np.float64, np.float32)):
+        "Validate training data like `_validate`, but leave dense integer and bool arrays in their dtype."
+        # Converting a large uint8 array (or np.memmap) to float64 at once would copy all of it; the
+        # training loop instead converts one minibatch at a time, which gives the same numbers.
+        if isinstance(X, np.ndarray) and X.dtype.kind in "biu":
+            X = validate_data(self, X, dtype=None, reset=reset)
+            return X, np.dtype(np.float64) if isinstance(dtype, tuple) else np.dtype(dtype)
+        X = self._validate(X, reset, dtype)
+        return X, X.dtype
+
     def _check_training_data(self, X):
         "Hook for subclasses to warn about data their unit types cannot represent."
 
@@ -88,28 +98,33 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         chains = self._sampler().init_chains(self.params_, self.batch_size, dtype)
         if chains is not None: self.h_samples_ = chains
 
-    def _train_minibatches(self, X, batch_slices, rng):
-        "Make one update per slice of `X`, carrying the sampler's chains in `h_samples_`."
+    def _train_minibatches(self, X, batches, rng):
+        "Make one update per minibatch of `X` (a slice or an array of row indices), carrying the chains in `h_samples_`."
         params, sampler, chains = self.params_, self._sampler(), self.h_samples_
-        for batch_slice in batch_slices:
-            chains = update_step(params, X[batch_slice], chains, sampler, self.learning_rate, rng,
-                                 self.mean_over_chains)
+        dtype = self.components_.dtype
+        for batch in batches:
+            v_data = X[batch]
+            if v_data.dtype != dtype: v_data = v_data.astype(dtype)
+            chains = update_step(params, v_data, chains, sampler, self.learning_rate, rng, self.mean_over_chains)
         if chains is not None: self.h_samples_ = chains
 
     def fit_iter(self, X, y=None):
         "Fit the model to `X` like `fit`, yielding the 1-based epoch number after each pass over the data."
         self._validate_params()
-        X = self._validate(X, reset=True)
+        X, dtype = self._validate_training_data(X, reset=True)
         self._check_training_data(X)
         rng = check_random_state(self.random_state)
-        self._initialize(X.shape[1], X.dtype, rng)
+        self._initialize(X.shape[1], dtype, rng)
 
         n_batches = int(np.ceil(X.shape[0] / self.batch_size))
         batch_slices = list(gen_even_slices(n_batches * self.batch_size, n_batches, n_samples=X.shape[0]))
         begin = time.time()
         for epoch in range(1, self.n_iter + 1):
-            X_epoch = X[rng.permutation(X.shape[0])] if self.shuffle else X
-            self._train_minibatches(X_epoch, batch_slices, rng)
+            if self.shuffle:
+                order = rng.permutation(X.shape[0])
+                self._train_minibatches(X, [order[batch_slice] for batch_slice in batch_slices], rng)
+            else:
+                self._train_minibatches(X, batch_slices, rng)
             if self.verbose:
                 end = time.time()
                 print(f"[{type(self).__name__}] Iteration {epoch}, pseudo-likelihood = "
@@ -126,10 +141,10 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "Update the model with the rows of `X`, one minibatch of `batch_size` rows at a time; return the estimator."
         self._validate_params()
         first_call = not hasattr(self, "components_")
-        X = self._validate(X, reset=first_call, dtype=(np.float64, np.float32) if first_call else self.components_.dtype)
+        X, dtype = self._validate_training_data(X, first_call, (np.float64, np.float32) if first_call else self.components_.dtype)
         self._check_training_data(X)
         if not hasattr(self, "random_state_"): self.random_state_ = check_random_state(self.random_state)
-        if first_call: self._initialize(X.shape[1], X.dtype, self.random_state_)
+        if first_call: self._initialize(X.shape[1], dtype, self.random_state_)
         batch_slices = [slice(start, start + self.batch_size) for start in range(0, X.shape[0], self.batch_size)]
         self._train_minibatches(X, batch_slices, self.random_state_)
         return self

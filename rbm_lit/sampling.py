@@ -23,7 +23,7 @@ def visible_mean(h, W, b, visible=BERNOULLI):
     total_input += b
     return visible.mean(total_input, out=total_input)
 
-# %% ../nbs/01_sampling.ipynb #ad840eec
+# %% ../nbs/01_sampling.ipynb #46df3cc8
 def sample_hidden(v, W, c, rng, hidden=BERNOULLI):
     "Draw h ~ P(h | v) for each row of `v`; return the states and their means."
     mean = hidden_mean(v, W, c, hidden)
@@ -34,7 +34,7 @@ def sample_visible(h, W, b, rng, visible=BERNOULLI):
     mean = visible_mean(h, W, b, visible)
     return visible.sample(None, rng, mean=mean), mean
 
-# %% ../nbs/01_sampling.ipynb #7968f8ab
+# %% ../nbs/01_sampling.ipynb #bf7d4b76
 def gibbs_step(v, W, b, c, rng, visible=BERNOULLI, hidden=BERNOULLI):
     "Advance Gibbs chains at visible states `v` by one step v -> h -> v; return the new visible states."
     h, _ = sample_hidden(v, W, c, rng, hidden)
