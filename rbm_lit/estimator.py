@@ -178,7 +178,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
-# %% ../nbs/03_estimator.ipynb #3df94982
+# %% ../nbs/03_estimator.ipynb #4c73676c
 class BernoulliRBM(RBM):
     "Bernoulli restricted Boltzmann machine with binary visible and hidden units; a drop-in for scikit-learn's."
 
