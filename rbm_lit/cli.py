@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['READERS', 'CommandError', 'read_npy', 'read_csv', 'load_data', 'check_samples', 'load_digits_data', 'prepare',
-           'train', 'draw_samples', 'check_output_folder', 'write_results', 'UsageError', 'positive_int',
+           'print_line', 'train', 'draw_samples', 'check_output_folder', 'write_results', 'UsageError', 'positive_int',
            'positive_float', 'random_seed', 'make_parser', 'run_train', 'main']
 
 # %% ../nbs/06_cli.ipynb #fd4de1b2
@@ -148,7 +148,17 @@ def prepare(
                            "Pass --scale to rescale each feature to [0, 1], or rescale the data yourself")
     return data
 
-# %% ../nbs/06_cli.ipynb #1ed3f77c
+# %% ../nbs/06_cli.ipynb #e5a22b7d
+def print_line(
+    line:str, # text to print, without the newline
+):
+    "Print `line` to stdout and flush; after the reader closes the pipe, send stdout to the null device instead of raising."
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+# %% ../nbs/06_cli.ipynb #eabc9db9
 def train(
     data:np.ndarray, # training samples in [0, 1], one per row
     n_components:int=256, # number of hidden units
@@ -164,14 +174,13 @@ def train(
         for epoch in model.fit_iter(data):
             score = model.score_samples(data).mean()
             progress.update()
-            progress.write(f"epoch {epoch}/{n_iter}: mean pseudo-likelihood {score:.4f}", file=sys.stdout)
-            sys.stdout.flush()
+            with progress.external_write_mode(file=sys.stdout): print_line(f"epoch {epoch}/{n_iter}: mean pseudo-likelihood {score:.4f}")
             if not (np.isfinite(score) and all(np.isfinite(getattr(model, key)).all() for key in PARAMETER_KEYS)):
                 raise CommandError(f"training diverged in epoch {epoch}: the parameters or the pseudo-likelihood "
                                    "became NaN or inf. Lower --learning-rate")
     return model
 
-# %% ../nbs/06_cli.ipynb #17a5e656
+# %% ../nbs/06_cli.ipynb #97e4f77b
 def draw_samples(
     model:BernoulliRBM, # fitted model
     data:np.ndarray, # training samples; chains start from some of these rows
@@ -185,7 +194,7 @@ def draw_samples(
     for _ in range(n_steps): samples = model.gibbs(samples)
     return samples
 
-# %% ../nbs/06_cli.ipynb #52f34ee2
+# %% ../nbs/06_cli.ipynb #77905a99
 def check_output_folder(
     out:Path, # folder for the results; need not exist yet
 ):
@@ -201,14 +210,14 @@ def check_output_folder(
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise CommandError(f"cannot create the folder {out}: permission denied in {ancestor}")
 
-# %% ../nbs/06_cli.ipynb #bca1d933
+# %% ../nbs/06_cli.ipynb #71bfa81c
 def _png_bytes(fig)->bytes:
     "Return the Figure `fig` rendered as PNG."
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()
 
-# %% ../nbs/06_cli.ipynb #4cc94425
+# %% ../nbs/06_cli.ipynb #49cf25a3
 def write_results(
     model:BernoulliRBM, # fitted model
     samples:np.ndarray, # visible states from `draw_samples`
@@ -226,7 +235,7 @@ def write_results(
         with atomic_write(out/name) as f: f.write(png)
     return [out/"model.npz", *(out/name for name in pictures)]
 
-# %% ../nbs/06_cli.ipynb #71b76f77
+# %% ../nbs/06_cli.ipynb #e12390ef
 class UsageError(Exception):
     "Invalid command line, reported as one line with exit code 2."
 
@@ -234,7 +243,7 @@ class _Parser(argparse.ArgumentParser):
     "ArgumentParser that raises UsageError instead of exiting on invalid arguments."
     def error(self, message): raise UsageError(f"{message}. Run '{self.prog} --help' for usage")
 
-# %% ../nbs/06_cli.ipynb #e12390ef
+# %% ../nbs/06_cli.ipynb #8ed776a8
 def positive_int(text:str)->int:
     "Return `text` as an integer >= 1, or raise ArgumentTypeError."
     try: value = int(text)
@@ -256,7 +265,7 @@ def random_seed(text:str)->int:
     if not 0 <= value < 2**32: raise argparse.ArgumentTypeError(f"expected an integer from 0 to 4294967295, got {text!r}")
     return value
 
-# %% ../nbs/06_cli.ipynb #5abe63a9
+# %% ../nbs/06_cli.ipynb #7793d5a6
 def make_parser()->argparse.ArgumentParser:
     "Return the parser for the `rbm_lit` command and its `train` subcommand."
     parser = _Parser(prog="rbm_lit", description="Train restricted Boltzmann machines from the command line.")
@@ -292,7 +301,7 @@ def make_parser()->argparse.ArgumentParser:
     train_parser.set_defaults(run=run_train)
     return parser
 
-# %% ../nbs/06_cli.ipynb #7793d5a6
+# %% ../nbs/06_cli.ipynb #93bdd72b
 def run_train(args:argparse.Namespace)->int:
     "Run `rbm_lit train` with parsed `args` and return the exit code."
     if args.data is None: data, source = load_digits_data(), "scikit-learn's digits"
@@ -307,12 +316,12 @@ def run_train(args:argparse.Namespace)->int:
     print(f"wrote {', '.join(str(p) for p in paths)}", file=sys.stderr)
     return 0
 
-# %% ../nbs/06_cli.ipynb #93bdd72b
+# %% ../nbs/06_cli.ipynb #3d418b27
 def _report(message:str):
     "Print `message` to stderr as one line after 'rbm_lit: error:'."
     print(f"rbm_lit: error: {' '.join(str(message).split())}", file=sys.stderr)
 
-# %% ../nbs/06_cli.ipynb #915ab7cd
+# %% ../nbs/06_cli.ipynb #15713a36
 def main(
     argv:list[str]|None=None, # arguments after the command name; None reads sys.argv
 )->int:

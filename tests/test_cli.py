@@ -28,8 +28,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 QUICK = ["--n-components", "4", "--n-iter", "2", "--gibbs-steps", "2", "--random-state", "0"]
 
 
-def run_command(*args, cwd):
-    """Run the installed `rbm_lit` command and return the finished process.
+def command_and_env(*args):
+    """Return the argument list that starts the installed `rbm_lit` command with `args`, and its environment.
 
     PYTHONPATH puts this checkout first, so the command runs the code under test even when the installed
     package points at another copy.
@@ -38,7 +38,13 @@ def run_command(*args, cwd):
     if command is None:
         pytest.fail("the rbm_lit command is not on PATH; install the package with `pip install -e .`")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")]))}
-    return subprocess.run([command, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+    return [command, *map(str, args)], env
+
+
+def run_command(*args, cwd):
+    """Run the installed `rbm_lit` command and return the finished process."""
+    argv, env = command_and_env(*args)
+    return subprocess.run(argv, capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
 
 
 def digits():
@@ -84,6 +90,21 @@ def test_digits_default_run(tmp_path):
     reference = BernoulliRBM(random_state=0).fit(digits())
     assert loaded.n_components == 256
     np.testing.assert_array_equal(loaded.transform(digits()), reference.transform(digits()))
+
+
+def test_stdout_closed_early(tmp_path):
+    """As in `rbm_lit train | head -1`: the reader leaves after one line, and the command still finishes."""
+    argv, env = command_and_env("train", "--n-components", "8", "--n-iter", "30", "--gibbs-steps", "2", "--out", "out")
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
+    first_line = process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read()
+    process.wait(timeout=600)
+
+    assert EPOCH_LINE.match(first_line.rstrip("\n")), first_line
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert_outputs(tmp_path / "out")
 
 
 def test_default_output_folder(tmp_path, monkeypatch, capsys):
