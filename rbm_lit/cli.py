@@ -273,7 +273,7 @@ def make_parser()->argparse.ArgumentParser:
     train_parser = commands.add_parser(
         "train", help="train a BernoulliRBM and save the model with pictures of its filters and samples",
         description="Train a BernoulliRBM on scikit-learn's 8 x 8 digits or on DATA. After each epoch, print the mean "
-                    "pseudo-likelihood of the training data to stdout (one line per epoch); then write model.npz, "
+                    "pseudo-likelihood of the training data to stdout, one line per epoch. Then write model.npz, "
                     "filters.png and samples.png into the --out folder.")
     train_parser.add_argument("data", nargs="?", type=Path, metavar="DATA",
         help="a .npy file with a 2-D array, or a .csv file of comma-separated numbers, one sample per row. "
