@@ -15,28 +15,26 @@ missing = [key for key in expected if key not in cfg]
 if missing:
     raise SystemExit(f"settings.ini is missing the keys {missing}; add them to its [DEFAULT] section.")
 
-licenses = {
-    "apache2": ("Apache Software License 2.0", "OSI Approved :: Apache Software License"),
-}
+# SPDX license expressions; recent setuptools rejects "License ::" classifiers next to them.
+licenses = {"apache2": "Apache-2.0"}
 statuses = ["1 - Planning", "2 - Pre-Alpha", "3 - Alpha", "4 - Beta", "5 - Production/Stable", "6 - Mature", "7 - Inactive"]
 py_versions = "3.10 3.11 3.12 3.13".split()
 
 requirements = cfg.get("requirements", "").split()
 dev_requirements = cfg.get("dev_requirements", "").split()
 min_python = cfg["min_python"]
-lic = licenses.get(cfg["license"].lower(), (cfg["license"], None))
+license_expression = licenses.get(cfg["license"].lower(), cfg["license"])
 
 setuptools.setup(
     name=cfg["lib_name"],
-    license=lic[0],
+    license=license_expression,
     classifiers=[
         "Development Status :: " + statuses[int(cfg["status"])],
         "Intended Audience :: " + cfg["audience"].title(),
         "Natural Language :: " + cfg["language"].title(),
         "Topic :: Scientific/Engineering :: Artificial Intelligence",
     ]
-    + ["Programming Language :: Python :: " + v for v in py_versions[py_versions.index(min_python):]]
-    + (["License :: " + lic[1]] if lic[1] else []),
+    + ["Programming Language :: Python :: " + v for v in py_versions[py_versions.index(min_python):]],
     url=cfg["git_url"],
     packages=setuptools.find_packages(include=["rbm_lit", "rbm_lit.*"]),
     include_package_data=True,
