@@ -51,11 +51,11 @@ def _parse_number(field:str)->float|None:
     except ValueError: return None
 
 # %% ../nbs/06_cli.ipynb #68aaaab4
-def _check_csv_row(path:Path, line:int, fields:list[str], numbers:list, n_columns:int|None):
+def _check_csv_row(path:Path, line:int, fields:list[str], numbers:list, n_columns:int|None, first_line:bool):
     "Raise CommandError if a data line of a .csv file has a field that is not a number or a different number of fields."
     for column, (field, number) in enumerate(zip(fields, numbers), start=1):
         if number is None:
-            hint = ". A header line is recognised only when none of its fields is a number" if line == 1 else ""
+            hint = ". A header line is recognised only when none of its fields is a number" if first_line else ""
             raise CommandError(f"{path}, line {line}, column {column}: {field!r} is not a number{hint}")
     if n_columns is not None and len(fields) != n_columns:
         raise CommandError(f"{path}, line {line} has {len(fields)} values, but the first data line has {n_columns}. "
@@ -66,17 +66,17 @@ def read_csv(
     path:Path, # comma-separated numbers, one sample per line, with an optional header line
 )->np.ndarray:
     "Return the numbers in the .csv file `path` as a 2-D float array, skipping a first line that contains no numbers."
-    rows, header_checked = [], False
+    rows, first_line = [], True
     with open(path, newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f)
         for fields in reader:
             if not any(field.strip() for field in fields): continue
             numbers = [_parse_number(field) for field in fields]
-            if not header_checked:
-                header_checked = True
-                if all(number is None for number in numbers): continue
-            _check_csv_row(path, reader.line_num, fields, numbers, len(rows[0]) if rows else None)
-            rows.append(numbers)
+            is_header = first_line and all(number is None for number in numbers)
+            if not is_header:
+                _check_csv_row(path, reader.line_num, fields, numbers, len(rows[0]) if rows else None, first_line)
+                rows.append(numbers)
+            first_line = False
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(rows[0]) if rows else 0)
 
 # %% ../nbs/06_cli.ipynb #92b76a21
@@ -96,7 +96,7 @@ def load_data(
     try:
         data = reader(path)
     except UnicodeDecodeError as e:
-        raise CommandError(f"{path} is not UTF-8 text ({e.reason} at byte {e.start}). Save the .csv file as UTF-8") from e
+        raise CommandError(f"{path} is not UTF-8 text ({e.reason}). Save the .csv file as UTF-8") from e
     except OSError as e:
         raise CommandError(f"cannot read {path}: {e.strerror or e}") from e
     return check_samples(data, str(path))
