@@ -156,7 +156,9 @@ def print_line(
     try:
         print(line, flush=True)
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 # %% ../nbs/06_cli.ipynb #eabc9db9
 def train(
@@ -174,7 +176,8 @@ def train(
         for epoch in model.fit_iter(data):
             score = model.score_samples(data).mean()
             progress.update()
-            with progress.external_write_mode(file=sys.stdout): print_line(f"epoch {epoch}/{n_iter}: mean pseudo-likelihood {score:.4f}")
+            with progress.external_write_mode(file=sys.stdout):  # clears the bar so that the line does not overwrite it
+                print_line(f"epoch {epoch}/{n_iter}: mean pseudo-likelihood {score:.4f}")
             if not (np.isfinite(score) and all(np.isfinite(getattr(model, key)).all() for key in PARAMETER_KEYS)):
                 raise CommandError(f"training diverged in epoch {epoch}: the parameters or the pseudo-likelihood "
                                    "became NaN or inf. Lower --learning-rate")
