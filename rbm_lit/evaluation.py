@@ -50,11 +50,35 @@ def _require_bernoulli(params:RBMParams, measure:str, layers=("visible", "hidden
         if not isinstance(units, BernoulliUnits):
             raise TypeError(f"{measure} is derived for binary units, but the {layer} layer has {units!r}.")
 
+# %% ../nbs/07_evaluation.ipynb #6bdd8655
+def _softplus_column_sums(x, buffer):
+    "Return the sum of softplus over each column of `x`, overwriting `x` and `buffer`."
+    np.maximum(x, 0, out=buffer)
+    total = buffer.sum(axis=0)
+    np.abs(x, out=x)
+    np.negative(x, out=x)
+    np.exp(x, out=x)
+    x += 1
+    # Each factor lies in (1, 2], so a product of 512 of them is below 2**512 and cannot overflow.
+    for start in range(0, len(x), 512): total += np.log(np.prod(x[start:start + 512], axis=0))
+    return total
+
 # %% ../nbs/07_evaluation.ipynb #f437cb07
+def _flipped_hidden_log_partitions(params:RBMParams, field, change):
+    "Return the hidden log-partition of each row after flipping each visible unit, shape (rows, n_visible)."
+    W, c, n_hidden = params.W, params.c, params.W.shape[1]
+    if type(params.hidden) is BernoulliUnits:
+        # Hidden units first, so the sum over them runs along the first axis as _softplus_column_sums needs.
+        x = (field + c).T[:, :, None] + W.T[:, None, :] * change[None]   # (n_hidden, rows, n_visible)
+        x = x.reshape(n_hidden, -1)
+        return _softplus_column_sums(x, np.empty_like(x)).reshape(change.shape)
+    flipped_field = field[:, None, :] + change[:, :, None] * W           # (rows, n_visible, n_hidden)
+    return params.hidden.log_partition(flipped_field.reshape(-1, n_hidden), c).reshape(change.shape)
+
 def conditional_log_probabilities(
     model,                   # a fitted RBM, or RBMParams, with binary visible units
     X,                       # visible vectors, shape (n_samples, n_visible)
-    max_elements:int=2**22,  # bound on the size of the temporary (rows, n_visible, n_hidden) array
+    max_elements:int=2**16,  # bound on the temporary (rows, n_visible, n_hidden) array, small enough for the CPU cache
 )->np.ndarray:
     "Return log P(v_i | v_-i) for each row of `X` (rows) and each visible unit i (columns)."
     p = model_params(model)
@@ -68,10 +92,8 @@ def conditional_log_probabilities(
         rows = v[start:start + rows_per_chunk]
         change = 1 - 2 * rows                                   # d_i, the change of v_i when it is flipped
         field = rows @ p.W
-        flipped_field = field[:, None, :] + change[:, :, None] * p.W  # (rows, n_visible, n_hidden)
-        flipped_log_partition = p.hidden.log_partition(flipped_field.reshape(-1, p.W.shape[1]), p.c)
         # F(flipped) - F(v) = -b_i d_i - (hidden log-partition after the flip - before it)
-        free_energy_change = (-p.b * change - flipped_log_partition.reshape(change.shape)
+        free_energy_change = (-p.b * change - _flipped_hidden_log_partitions(p, field, change)
                               + p.hidden.log_partition(field, p.c)[:, None])
         result[start:start + len(rows)] = -softplus(-free_energy_change)
     return result
@@ -96,18 +118,6 @@ def _check_finite_params(W, b, c):
     for name, a in zip(("weights", "visible biases", "hidden biases"), arrays):
         if not np.isfinite(a).all(): raise ValueError(f"The model's {name} contain NaN or infinity. Refit the model.")
     return arrays
-
-def _softplus_column_sums(x, buffer):
-    "Return the sum of softplus over each column of `x`, overwriting `x` and `buffer`."
-    np.maximum(x, 0, out=buffer)
-    total = buffer.sum(axis=0)
-    np.abs(x, out=x)
-    np.negative(x, out=x)
-    np.exp(x, out=x)
-    x += 1
-    # Each factor lies in (1, 2], so a product of 512 of them is below 2**512 and cannot overflow.
-    for start in range(0, len(x), 512): total += np.log(np.prod(x[start:start + 512], axis=0))
-    return total
 
 # %% ../nbs/07_evaluation.ipynb #5503019b
 def bernoulli_log_partition(
