@@ -47,9 +47,9 @@ def tile_grid(
     image_shape:tuple[int, int], # (rows, columns) of one image
     title:str, # figure title
     tile_inches:float=0.7, # size of the longer side of one tile, in inches
-    **imshow_kwargs, # passed to `Axes.imshow`, e.g. cmap, vmin, vmax
+    **imshow_kwargs,
 )->Figure:
-    "Return a Figure that shows each row of `images` as one tile of a grid."
+    "Return a Figure with each row of `images` as one tile of a grid, drawn by `Axes.imshow` with `imshow_kwargs` (cmap, vmin, vmax)."
     n_tiles, (rows, columns) = len(images), image_shape
     grid_columns = _grid_columns(n_tiles, image_shape)
     grid_rows = math.ceil(n_tiles / grid_columns)
