@@ -1,7 +1,7 @@
 """AIS estimates of log Z against exact enumeration, on RBMs trained on scikit-learn's digits.
 
 The notebook nbs/07_evaluation.ipynb checks every measure on tiny models. These checks need trained models with
-10 to 25 hidden units, and the exact log Z of the largest takes about 20 seconds (2**25 states), so they live here.
+10 to 25 hidden units, and the exact log Z of the largest took 11 to 22 seconds (2**25 states), so they live here.
 The whole file took about 45 seconds on two shared cores.
 """
 import time
@@ -56,7 +56,7 @@ def test_ais_base_rate_matches_exact(trained, digits, schedule):
 
 
 def test_25_hidden_units_exact_and_ais_agree(trained, digits):
-    # 2**25 = 33,554,432 hidden states, enumerated 1,024 at a time, in about 20 s on one core.
+    # 2**25 = 33,554,432 hidden states, enumerated 1,024 at a time, took 11 to 22 s on one core.
     model = trained(25)
     start = time.perf_counter()
     exact = exact_log_partition(model)
