@@ -236,7 +236,7 @@ def ais_log_partition(
     model,                     # a fitted RBM, or RBMParams, with binary units
     n_chains:int=100,          # independent annealing runs, simulated together (at least 2, for the bounds)
     n_betas:int=10000,         # inverse temperatures from 0 to 1, both included
-    random_state=None,         # int, RandomState or None, never the model's own generator
+    random_state=None,         # int, RandomState, or None for numpy's global RandomState, as in scikit-learn
     base_visible_bias=None,    # visible biases of the base-rate model, e.g. base_rate_bias(X_train), or None for zeros
     schedule:str="uniform",    # spacing of the temperatures: "uniform" or "piecewise"
 )->AISResult:

@@ -9,7 +9,6 @@ __all__ = ['subsample_rows', 'epoch_metrics', 'append_metrics', 'plot_training_c
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from matplotlib.figure import Figure
 from sklearn.utils.validation import check_array
 
@@ -44,6 +43,9 @@ def epoch_metrics(
 )->dict:
     "Return the pseudo-likelihood and reconstruction error, and with `X_val` their validation values and the free-energy gap."
     p = model_params(model)
+    if isinstance(rng, np.random.RandomState):
+        raise TypeError("rng must be an int seed or a numpy Generator, not a RandomState, which may be the "
+                        "estimator's training generator. Pass an int, such as the default 0.")
     generator = np.random.default_rng(rng)
     max_rows = _check_max_rows(max_rows)
     train = subsample_rows(p, X_train, max_rows, generator, "X_train")
@@ -93,7 +95,7 @@ def _panel_name(metric:str)->str:
 # %% ../nbs/08_monitoring.ipynb #f7f72631
 def plot_training_curves(
     history:dict,               # metric name -> list of values, with the epoch numbers under "epoch"
-    panel_inches:float=3.5,     # width and height of one panel, in inches
+    panel_inches:float=3.5,     # width of one panel in inches, with a height of 0.8 times that
 )->Figure:
     "Return a Figure with one panel per metric of `history`, training and validation values of a quantity together."
     epochs, series = _check_history(history)
@@ -118,7 +120,7 @@ def plot_training_curves(
 def plot_parameter_histograms(
     model,                   # a fitted RBM, or RBMParams
     bins:int=50,             # histogram bins per panel
-    panel_inches:float=3.5,  # width of one panel, in inches
+    panel_inches:float=3.5,  # width of one panel in inches, with a height of 0.8 times that
 )->Figure:
     "Return a Figure with histograms of the weights, visible biases and hidden biases of `model`."
     p = model_params(model)
