@@ -99,7 +99,7 @@ def exact_log_partition(
     W, b, c,                  # weights (n_visible, n_hidden), visible biases, hidden biases
     visible=BERNOULLI,        # unit type of the visible layer
     hidden=BERNOULLI,         # unit type of the hidden layer
-    max_units:int=30,         # refuse to enumerate a layer larger than this (2**30 states)
+    max_units:int=30,         # raise ValueError for a larger layer, which has over 2**30 states
     chunk_size:int=2**14,     # states per chunk
 ):
     "Return log Z by enumerating every state of the smaller discrete layer."

@@ -6,6 +6,7 @@
 __all__ = ['RBM', 'BernoulliRBM']
 
 # %% ../nbs/03_estimator.ipynb #2cfea43e
+import sys
 import time
 import warnings
 from numbers import Integral, Real
@@ -16,9 +17,11 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_random_state, gen_even_slices
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
+from tqdm.auto import tqdm
 
 from .energy import BERNOULLI, free_energy
 from .learning import PCD, RBMParams, Sampler, update_step
+from .monitoring import append_metrics, epoch_metrics
 from .sampling import sample_hidden, sample_visible
 
 # %% ../nbs/03_estimator.ipynb #ccd83cd0
@@ -37,6 +40,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "sampler": [Sampler, None],
         "shuffle": ["boolean"],
         "mean_over_chains": ["boolean"],
+        "monitor": ["boolean"],
     }
 
     def __init__(
@@ -46,11 +50,12 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         learning_rate=0.1,    # step size; each update divides it by the minibatch's row count
         batch_size=10,        # rows per minibatch, and the number of persistent chains
         n_iter=10,            # epochs (passes over the training data) in `fit`
-        verbose=0,            # print the pseudo-likelihood after each epoch when true
+        verbose=0,            # show a progress bar and print the pseudo-likelihood after each epoch when true
         random_state=None,    # int, RandomState or None: seeds initialization and sampling
         sampler=None,         # negative-phase sampler; None means PCD(k=1), as scikit-learn trains
         shuffle=False,        # draw a new order of the rows before each epoch (scikit-learn never shuffles)
         mean_over_chains=False,  # divide negative sums by the chain count (scikit-learn: by the minibatch's rows)
+        monitor=False,        # record training measures in `history_` after each epoch (on with `fit(X, X_val=...)`)
     ):
         self.n_components = n_components
         self.learning_rate = learning_rate
@@ -61,6 +66,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.sampler = sampler
         self.shuffle = shuffle
         self.mean_over_chains = mean_over_chains
+        self.monitor = monitor
 
     @property
     def params_(self) -> RBMParams:
@@ -77,8 +83,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _validate_training_data(self, X, reset, dtype=(np.float64, np.float32)):
         "Validate training data like `_validate`, but leave dense integer and bool arrays in their dtype."
-        # Converting a large uint8 array (or np.memmap) to float64 at once would copy all of it; the
-        # training loop instead converts one minibatch at a time, which gives the same numbers.
+        # Converting a large uint8 array or np.memmap to float64 at once would copy all of it. The training
+        # loop converts one minibatch at a time instead, which gives the same numbers.
         if isinstance(X, np.ndarray) and X.dtype.kind in "biu":
             X = validate_data(self, X, dtype=None, reset=reset)
             return X, np.dtype(np.float64) if isinstance(dtype, tuple) else np.dtype(dtype)
@@ -108,33 +114,53 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             chains = update_step(params, v_data, chains, sampler, self.learning_rate, rng, self.mean_over_chains)
         if chains is not None: self.h_samples_ = chains
 
-    def fit_iter(self, X, y=None):
+    def _monitoring_rows(self, X, dtype):
+        "Return at most 1,000 fixed rows of `X` in the model's dtype, the rows that monitoring scores."
+        if X is None: return None
+        if X.shape[0] > 1000: X = X[np.sort(np.random.default_rng(0).choice(X.shape[0], 1000, replace=False))]
+        return X.astype(dtype) if X.dtype != dtype else X
+
+    def fit_iter(self, X, y=None, X_val=None):
         "Fit the model to `X` like `fit`, yielding the 1-based epoch number after each pass over the data."
         self._validate_params()
         X, dtype = self._validate_training_data(X, reset=True)
         self._check_training_data(X)
         rng = check_random_state(self.random_state)
         self._initialize(X.shape[1], dtype, rng)
+        if X_val is not None: X_val, _ = self._validate_training_data(X_val, reset=False)
+        monitored = (self._monitoring_rows(X, dtype), self._monitoring_rows(X_val, dtype))
+        monitoring = self.monitor or X_val is not None
 
         n_batches = int(np.ceil(X.shape[0] / self.batch_size))
         batch_slices = list(gen_even_slices(n_batches * self.batch_size, n_batches, n_samples=X.shape[0]))
-        begin = time.time()
-        for epoch in range(1, self.n_iter + 1):
-            if self.shuffle:
-                order = rng.permutation(X.shape[0])
-                self._train_minibatches(X, [order[batch_slice] for batch_slice in batch_slices], rng)
-            else:
-                self._train_minibatches(X, batch_slices, rng)
-            if self.verbose:
-                end = time.time()
-                print(f"[{type(self).__name__}] Iteration {epoch}, pseudo-likelihood = "
-                      f"{self.score_samples(X).mean():.2f}, time = {end - begin:.2f}s")
-                begin = end
-            yield epoch
+        self.history_ = {}
+        start = begin = time.time()
+        progress = tqdm(total=self.n_iter, desc=type(self).__name__, unit="epoch", disable=not self.verbose,
+                        file=sys.stderr, leave=False)
+        try:
+            for epoch in range(1, self.n_iter + 1):
+                if self.shuffle:
+                    order = rng.permutation(X.shape[0])
+                    self._train_minibatches(X, [order[batch_slice] for batch_slice in batch_slices], rng)
+                else:
+                    self._train_minibatches(X, batch_slices, rng)
 
-    def fit(self, X, y=None):
+                metrics = {"time": time.time() - start}
+                if monitoring: metrics.update(epoch_metrics(self, *monitored))
+                append_metrics(self.history_, epoch, metrics)
+                if self.verbose:
+                    end = time.time()
+                    progress.write(f"[{type(self).__name__}] Iteration {epoch}, pseudo-likelihood = "
+                                   f"{self.score_samples(X).mean():.2f}, time = {end - begin:.2f}s", file=sys.stdout)
+                    begin = end
+                progress.update()
+                yield epoch
+        finally:
+            progress.close()
+
+    def fit(self, X, y=None, X_val=None):
         "Fit the model to the data `X` with `n_iter` epochs of minibatch updates; return the estimator."
-        for epoch in self.fit_iter(X): pass
+        for epoch in self.fit_iter(X, X_val=X_val): pass
         return self
 
     def partial_fit(self, X, y=None):
