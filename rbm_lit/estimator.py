@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
 from .energy import BERNOULLI, free_energy
-from .learning import PCD, RBMParams, Sampler, update_step
+from .learning import PCD, RBMParams, Sampler, make_update
 from .monitoring import append_metrics, epoch_metrics
 from .sampling import sample_hidden, sample_visible
 
@@ -106,12 +106,12 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _train_minibatches(self, X, batches, rng):
         "Make one update per minibatch of `X` (a slice or an array of row indices), carrying the chains in `h_samples_`."
-        params, sampler, chains = self.params_, self._sampler(), self.h_samples_
-        dtype = self.components_.dtype
+        update = make_update(self.params_, self._sampler(), self.learning_rate, self.mean_over_chains)
+        chains, dtype = self.h_samples_, self.components_.dtype
         for batch in batches:
             v_data = X[batch]
             if v_data.dtype != dtype: v_data = v_data.astype(dtype)
-            chains = update_step(params, v_data, chains, sampler, self.learning_rate, rng, self.mean_over_chains)
+            chains = update(v_data, chains, rng)
         if chains is not None: self.h_samples_ = chains
 
     def _monitoring_rows(self, X, dtype):

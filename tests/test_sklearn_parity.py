@@ -82,6 +82,16 @@ def test_fit_matches_sklearn_float32(digits):
     assert max_difference(ours, theirs, X) <= 1e-4  # float32 rounding, accumulated over 120 updates
 
 
+def test_long_float32_run_matches_sklearn(digits):
+    # Over many epochs a single flipped sample would separate the chains, so this needs float32
+    # arithmetic identical to scikit-learn's, not just close to it.
+    X = digits.astype(np.float32)
+    ours = BernoulliRBM(n_components=100, n_iter=40, random_state=0).fit(X)
+    theirs = SklearnRBM(n_components=100, n_iter=40, random_state=0).fit(X)
+    for name in FITTED:
+        np.testing.assert_array_equal(getattr(ours, name), getattr(theirs, name), err_msg=name)
+
+
 def test_verbose_matches_sklearn(digits):
     X = digits[:300]
 
