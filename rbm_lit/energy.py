@@ -16,6 +16,7 @@ from scipy.special import expit, logsumexp
 class Units:
     "Base class for a unit type: the per-layer part of an RBM's energy and the distributions it implies."
     discrete = False  # True when `states` can enumerate every configuration of a layer
+    n_states = None   # states per unit, for discrete unit types
 
     def energy(self, x, bias):
         "Return the layer-only energy term of each row of states `x`."
@@ -33,8 +34,8 @@ class Units:
         "Draw states given the total input, or given `mean` when it is already computed (`total_input` may then be None)."
         raise NotImplementedError
 
-    def states(self, n_units):
-        "Return every configuration of `n_units` units, one per row."
+    def states(self, n_units, start=0, stop=None):
+        "Return configurations number `start` to `stop - 1` (default: all) of `n_units` units, one per row."
         raise TypeError(f"{type(self).__name__} has continuous states, which cannot be enumerated.")
 
     def __repr__(self): return f"{type(self).__name__}()"
@@ -48,6 +49,7 @@ def softplus(a):
 class BernoulliUnits(Units):
     "Binary units with states in {0, 1}: the unit type of scikit-learn's `BernoulliRBM`."
     discrete = True
+    n_states = 2
 
     def energy(self, x, bias): return -(x @ bias)
 
@@ -71,8 +73,9 @@ class BernoulliUnits(Units):
         # its scaling), so that seeded runs match it. The comparison writes 0.0 and 1.0 straight into `out`.
         return np.less(rng.random_sample(p.shape), p, out=np.empty_like(p) if out is None else out)
 
-    def states(self, n_units):
-        codes = np.arange(2**n_units)[:, None]
+    def states(self, n_units, start=0, stop=None):
+        # Configuration k is the binary expansion of k, most significant unit first.
+        codes = np.arange(start, 2**n_units if stop is None else stop)[:, None]
         return ((codes >> np.arange(n_units)[::-1]) & 1).astype(float)
 
 BERNOULLI = BernoulliUnits()
@@ -102,7 +105,7 @@ def exact_log_partition(
     W, b, c,                  # weights (n_visible, n_hidden), visible biases, hidden biases
     visible=BERNOULLI,        # unit type of the visible layer
     hidden=BERNOULLI,         # unit type of the hidden layer
-    max_units:int=30,         # raise ValueError for a larger layer, which has over 2**30 states
+    max_units:int=30,         # raise ValueError for a larger layer (a binary layer of 30 units has 2**30 states)
     chunk_size:int=2**14,     # states per chunk
 ):
     "Return log Z by enumerating every state of the smaller discrete layer."
@@ -111,14 +114,14 @@ def exact_log_partition(
     layers = sorted((layer for layer in layers if layer[1].discrete), key=lambda layer: layer[0])
     if not layers: raise TypeError("exact_log_partition needs at least one layer of discrete units.")
     n_units, units, bias, other, other_bias, weights = layers[0]
+    n_configurations = units.n_states**n_units
     if n_units > max_units:
-        raise ValueError(f"Enumerating {n_units} units means 2**{n_units} states; the limit is max_units={max_units}. "
+        raise ValueError(f"Enumerating {n_units} units means {n_configurations:.3g} states; the limit is max_units={max_units}. "
                          "Use a smaller model or an estimate of log Z.")
 
     terms = []
-    for start in range(0, 2**n_units, chunk_size):
-        codes = np.arange(start, min(start + chunk_size, 2**n_units))[:, None]
-        states = ((codes >> np.arange(n_units)[::-1]) & 1).astype(W.dtype)
+    for start in range(0, n_configurations, chunk_size):
+        states = units.states(n_units, start, min(start + chunk_size, n_configurations)).astype(W.dtype)
         # Sum the enumerated layer's chunk, keeping only its log-sum-exp.
         terms.append(logsumexp(-units.energy(states, bias) + other.log_partition(states @ weights.T, other_bias)))
     return float(logsumexp(terms))
