@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['RBMParams', 'exact_model_statistics', 'log_likelihood_gradient', 'Sampler', 'PCD', 'CD', 'update_step',
-           'StackedPCDUpdate', 'make_update']
+           'StackedPCDUpdate', 'BufferedPCDUpdate', 'make_update']
 
 # %% ../nbs/02_learning.ipynb #16224854
 from dataclasses import dataclass
@@ -188,10 +188,56 @@ class StackedPCDUpdate:
         p.b += step * v.sum(axis=0)
         return chains
 
+class BufferedPCDUpdate:
+    "PCD-1 updates with exactly `update_step`'s arithmetic, in preallocated buffers."
+    def __init__(self, params:RBMParams, learning_rate:float):
+        self.params, self.learning_rate, self._buffers = params, float(learning_rate), {}
+
+    def _buffer(self, name, shape, dtype):
+        "Return the buffer `name` with `shape[0]` rows, reallocated only when it is too small or of another dtype."
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.shape[0] < shape[0] or buffer.dtype != dtype:
+            buffer = self._buffers[name] = np.empty(shape, dtype)
+        return buffer[:shape[0]]
+
+    def __call__(self, v_data, chains, rng):
+        "Apply one update for the minibatch `v_data`, advancing `chains` in place; return the chains."
+        p = self.params
+        if sp.issparse(v_data) or v_data.dtype != p.W.dtype:
+            return update_step(p, v_data, chains, PCD(k=1), self.learning_rate, rng)
+        (n_rows, n_visible), (n_chains, n_hidden), dtype = v_data.shape, chains.shape, p.W.dtype
+
+        h_data = self._buffer("h_data", (n_rows, n_hidden), dtype)
+        np.matmul(v_data, p.W, out=h_data)
+        h_data += p.c
+        p.hidden.mean(h_data, out=h_data)
+
+        visible_mean = self._buffer("visible_mean", (n_chains, n_visible), dtype)
+        np.matmul(chains, p.W.T, out=visible_mean)
+        visible_mean += p.b
+        p.visible.mean(visible_mean, out=visible_mean)
+        v_model = p.visible.sample(None, rng, mean=visible_mean, out=self._buffer("v_model", (n_chains, n_visible), dtype))
+        h_model = self._buffer("h_model", (n_chains, n_hidden), dtype)
+        np.matmul(v_model, p.W, out=h_model)
+        h_model += p.c
+        p.hidden.mean(h_model, out=h_model)
+
+        # The update in update_step's order: positive minus negative product, times the step, added to W.
+        step = self.learning_rate / n_rows
+        update = np.matmul(v_data.T, h_data, out=self._buffer("update", (n_visible, n_hidden), dtype))
+        update -= np.matmul(h_model.T, v_model, out=self._buffer("negative", (n_hidden, n_visible), dtype)).T
+        update *= step
+        p.W += update
+        p.b += step * (_column_sums(v_data) - v_model.sum(axis=0, dtype=np.float64))
+        p.c += step * (h_data.sum(axis=0) - h_model.sum(axis=0))
+        return p.hidden.sample(None, rng, mean=h_model, out=chains)
+
 def make_update(params:RBMParams, sampler:Sampler, learning_rate:float, mean_over_chains:bool=False):
     "Return a function `update(v_data, chains, rng) -> chains` that applies `update_step` or a faster equivalent."
     if type(sampler) is PCD and sampler.k == 1 and params.W.dtype == np.float64:
         return StackedPCDUpdate(params, learning_rate, mean_over_chains)
+    if type(sampler) is PCD and sampler.k == 1 and not mean_over_chains:
+        return BufferedPCDUpdate(params, learning_rate)
     def update(v_data, chains, rng):
         return update_step(params, v_data, chains, sampler, learning_rate, rng, mean_over_chains)
     return update
