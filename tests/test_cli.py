@@ -19,10 +19,24 @@ from sklearn.datasets import load_digits
 
 from rbm_lit.cli import main
 from rbm_lit.estimator import BernoulliRBM
+from rbm_lit.evaluation import ais_log_partition, base_rate_bias, exact_log_partition, log_likelihood
 from rbm_lit.io import load_model
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 EPOCH_LINE = re.compile(r"^epoch (\d+)/(\d+): mean pseudo-likelihood -?\d+\.\d{4}$")
+NUMBER = r"(-?\d+\.\d\d)"
+NOT_BINARY = "; rows are not binary, so this is -F(v) - log Z, not a log-probability"
+# Groups: mean log-likelihood, held-out rows, enumerated units, layer, log Z, the not-binary remark.
+EXACT_LINE = re.compile(rf"^held-out log-likelihood: {NUMBER} nats per sample over (\d+) rows "
+                        rf"\(exact log Z, summed over the 2\*\*(\d+) states of the (hidden|visible) layer: {NUMBER}\)"
+                        rf"({re.escape(NOT_BINARY)})?$")
+# Groups: mean log-likelihood, held-out rows, chains, temperatures, log Z, lower bound, upper bound, -inf remark,
+# the not-binary remark.
+AIS_LINE = re.compile(rf"^held-out log-likelihood: {NUMBER} nats per sample over (\d+) rows "
+                      rf"\(AIS estimate of log Z, (\d+) chains x (\d+) temperatures: {NUMBER} \[(-inf|{NUMBER[1:-1]}), "
+                      rf"{NUMBER}\](; the lower bound is -inf[^)]*)?\)({re.escape(NOT_BINARY)})?$")
+SKIPPED_LINE = "held-out log-likelihood: skipped, because --holdout 0 holds out no rows"
+OUTPUT_FILES = ["filters.png", "holdout.npy", "model.npz", "samples.png", "training.png"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Settings small enough that training is a negligible part of an in-process run.
 QUICK = ["--n-components", "4", "--n-iter", "2", "--gibbs-steps", "2", "--random-state", "0"]
@@ -55,18 +69,25 @@ def binary_data(n_samples=40, n_features=6, seed=0):
     return np.random.default_rng(seed).integers(0, 2, size=(n_samples, n_features)).astype(np.float64)
 
 
-def assert_epoch_lines(stdout, n_iter):
+def held_out_line(stdout, n_iter):
+    """Check that `stdout` has one line per epoch and then one more line, and return that last line."""
     lines = stdout.splitlines()
-    assert len(lines) == n_iter, stdout
-    for epoch, line in enumerate(lines, start=1):
+    assert len(lines) == n_iter + 1, stdout
+    for epoch, line in enumerate(lines[:-1], start=1):
         match = EPOCH_LINE.match(line)
         assert match, line
         assert (int(match[1]), int(match[2])) == (epoch, n_iter)
+    return lines[-1]
+
+
+def training_rows(data, out):
+    """Return the rows of `data` that the run writing `out` trained on: all rows not listed in holdout.npy."""
+    return np.delete(data, np.load(out / "holdout.npy"), axis=0)
 
 
 def assert_outputs(out):
-    assert sorted(p.name for p in out.iterdir()) == ["filters.png", "model.npz", "samples.png"]
-    for name in ["filters.png", "samples.png"]:
+    assert sorted(p.name for p in out.iterdir()) == OUTPUT_FILES
+    for name in ["filters.png", "samples.png", "training.png"]:
         assert (out / name).read_bytes()[:8] == PNG_SIGNATURE
         image = imread(out / name)
         assert image.ndim == 3
@@ -81,15 +102,32 @@ def test_digits_default_run(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
-    assert_epoch_lines(result.stdout, 10)
+    assert "Warning" not in result.stderr
     assert "training" in result.stderr
+    assert "estimating log Z by AIS with 100 chains x 3000 temperatures" in result.stderr
+    assert "training.png" in result.stderr.splitlines()[-1]
     out = tmp_path / "results"
     assert_outputs(out)
 
+    # 10% of 1797 rows, rounded up, drawn as the help text describes.
+    held_out = np.load(out / "holdout.npy")
+    np.testing.assert_array_equal(held_out, np.sort(np.random.default_rng(0).permutation(1797)[:180]))
+
+    report = held_out_line(result.stdout, 10)
+    match = AIS_LINE.match(report)
+    assert match, report
+    assert match[2] == "180"
+    assert (match[3], match[4]) == ("100", "3000")
+    assert float(match[6]) <= float(match[5]) <= float(match[7])
+    assert report.endswith(NOT_BINARY)
+
     loaded = load_model(out / "model.npz")
-    reference = BernoulliRBM(random_state=0).fit(digits())
     assert loaded.n_components == 256
+    reference = BernoulliRBM(random_state=0).fit(training_rows(digits(), out))
     np.testing.assert_array_equal(loaded.transform(digits()), reference.transform(digits()))
+    # The printed mean follows from the printed log Z, which is rounded to 0.005.
+    mean = log_likelihood(loaded, digits()[held_out], float(match[5])).mean()
+    assert abs(mean - float(match[1])) <= 0.011
 
 
 def test_stdout_closed_early(tmp_path):
@@ -111,7 +149,7 @@ def test_default_output_folder(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["train", *QUICK]) == 0
     assert_outputs(tmp_path / "rbm_lit_output")
-    assert_epoch_lines(capsys.readouterr().out, 2)
+    assert EXACT_LINE.match(held_out_line(capsys.readouterr().out, 2))
 
 
 # Data files, in-process.
@@ -122,10 +160,10 @@ def test_npy_file(tmp_path, capsys):
 
     assert main(["train", str(tmp_path / "data.npy"), *QUICK, "--out", str(tmp_path / "out")]) == 0
 
-    assert_epoch_lines(capsys.readouterr().out, 2)
+    held_out_line(capsys.readouterr().out, 2)
     assert_outputs(tmp_path / "out")
     loaded = load_model(tmp_path / "out" / "model.npz")
-    reference = BernoulliRBM(n_components=4, n_iter=2, random_state=0).fit(data)
+    reference = BernoulliRBM(n_components=4, n_iter=2, random_state=0).fit(training_rows(data, tmp_path / "out"))
     np.testing.assert_array_equal(loaded.transform(data), reference.transform(data))
 
 
@@ -143,10 +181,10 @@ def test_csv_file(tmp_path, capsys, header):
 
     assert main(["train", str(tmp_path / "data.csv"), *QUICK, "--out", str(tmp_path / "out")]) == 0
 
-    assert_epoch_lines(capsys.readouterr().out, 2)
+    held_out_line(capsys.readouterr().out, 2)
     loaded = load_model(tmp_path / "out" / "model.npz")
     assert loaded.n_features_in_ == 6
-    reference = BernoulliRBM(n_components=4, n_iter=2, random_state=0).fit(data)
+    reference = BernoulliRBM(n_components=4, n_iter=2, random_state=0).fit(training_rows(data, tmp_path / "out"))
     np.testing.assert_array_equal(loaded.transform(data), reference.transform(data))
 
 
@@ -163,9 +201,10 @@ def test_scale_option(tmp_path, capsys):
 
     assert main(["train", str(tmp_path / "data.npy"), *QUICK, "--scale", "--out", str(tmp_path / "out")]) == 0
 
-    assert_epoch_lines(capsys.readouterr().out, 2)
+    held_out_line(capsys.readouterr().out, 2)
     loaded = load_model(tmp_path / "out" / "model.npz")
-    reference = BernoulliRBM(n_components=4, n_iter=2, random_state=0).fit((data + 10) / 255)
+    scaled = (data + 10) / 255
+    reference = BernoulliRBM(n_components=4, n_iter=2, random_state=0).fit(training_rows(scaled, tmp_path / "out"))
     np.testing.assert_allclose(loaded.components_, reference.components_, rtol=0, atol=1e-12)
     np.testing.assert_array_equal(np.load(tmp_path / "data.npy"), original)
 
@@ -193,8 +232,110 @@ def test_help_lists_options(capsys):
     assert main(["train", "--help"]) == 0
     help_text = capsys.readouterr().out
     for option in ["--n-components", "--learning-rate", "--batch-size", "--n-iter", "--random-state", "--out", "--scale",
-                   "--gibbs-steps", "header"]:
+                   "--gibbs-steps", "--holdout FRACTION", "--ais-chains N", "--ais-betas N", "header"]:
         assert option in help_text
+    for name in OUTPUT_FILES:
+        assert name in help_text
+
+
+# The hold-out and the held-out log-likelihood, in-process.
+
+@pytest.mark.parametrize("n_features, n_components, layer, n_units", [(10, 8, "hidden", 8), (6, 8, "visible", 6)])
+def test_exact_log_likelihood(tmp_path, capsys, n_features, n_components, layer, n_units):
+    data = binary_data(n_samples=200, n_features=n_features, seed=1)
+    np.save(tmp_path / "data.npy", data)
+    out = tmp_path / "out"
+
+    assert main(["train", str(tmp_path / "data.npy"), "--n-components", str(n_components), "--n-iter", "5",
+                 "--holdout", "0.25", "--gibbs-steps", "2", "--random-state", "1", "--out", str(out)]) == 0
+
+    report = held_out_line(capsys.readouterr().out, 5)
+    match = EXACT_LINE.match(report)
+    assert match, report
+    assert (match[2], match[3], match[4]) == ("50", str(n_units), layer)
+    assert match[6] is None
+
+    held_out = np.load(out / "holdout.npy")
+    np.testing.assert_array_equal(held_out, np.sort(np.random.default_rng(1).permutation(200)[:50]))
+    loaded = load_model(out / "model.npz")
+    log_z = exact_log_partition(loaded)
+    assert abs(log_z - float(match[5])) <= 0.005 + 1e-9
+    mean = log_likelihood(loaded, data[held_out], log_z).mean()
+    assert abs(mean - float(match[1])) <= 0.005 + 1e-9
+
+
+def test_ais_log_likelihood(tmp_path, capsys):
+    """Both layers above 25 units: the command estimates log Z by AIS from the training rows' base rates."""
+    data = binary_data(n_samples=60, n_features=30, seed=2)
+    np.save(tmp_path / "data.npy", data)
+    out = tmp_path / "out"
+
+    assert main(["train", str(tmp_path / "data.npy"), "--n-components", "30", "--n-iter", "2", "--ais-chains", "10",
+                 "--ais-betas", "50", "--gibbs-steps", "2", "--random-state", "0", "--out", str(out)]) == 0
+
+    captured = capsys.readouterr()
+    assert "Warning" not in captured.err
+    report = held_out_line(captured.out, 2)
+    match = AIS_LINE.match(report)
+    assert match, report
+    assert (match[2], match[3], match[4]) == ("6", "10", "50")
+    assert match[9] is None
+
+    loaded = load_model(out / "model.npz")
+    log_z, lower, upper = ais_log_partition(loaded, n_chains=10, n_betas=50, random_state=0,
+                                            base_visible_bias=base_rate_bias(training_rows(data, out)))
+    assert abs(log_z - float(match[5])) <= 0.005 + 1e-9
+    assert match[7] == f"{upper:.2f}"
+    held_out = data[np.load(out / "holdout.npy")]
+    assert abs(log_likelihood(loaded, held_out, log_z).mean() - float(match[1])) <= 0.005 + 1e-9
+
+
+def test_holdout_zero_trains_on_all_rows(tmp_path, capsys):
+    data = binary_data()
+    np.save(tmp_path / "data.npy", data)
+    out = tmp_path / "out"
+
+    assert main(["train", str(tmp_path / "data.npy"), *QUICK, "--holdout", "0", "--out", str(out)]) == 0
+
+    assert held_out_line(capsys.readouterr().out, 2) == SKIPPED_LINE
+    assert_outputs(out)
+    held_out = np.load(out / "holdout.npy")
+    assert held_out.shape == (0,)
+    assert held_out.dtype.kind == "i"
+    reference = BernoulliRBM(n_components=4, n_iter=2, random_state=0).fit(data)
+    np.testing.assert_array_equal(load_model(out / "model.npz").components_, reference.components_)
+
+
+def test_holdout_rounds_up(tmp_path, capsys):
+    """0.7 x 10 is 7.000000000000001 in floating point, and must still hold out 7 rows, not 8."""
+    np.save(tmp_path / "data.npy", binary_data(n_samples=10))
+    assert main(["train", str(tmp_path / "data.npy"), *QUICK, "--holdout", "0.7", "--out", str(tmp_path / "a")]) == 0
+    assert len(np.load(tmp_path / "a" / "holdout.npy")) == 7
+    assert main(["train", str(tmp_path / "data.npy"), *QUICK, "--holdout", "0.05", "--out", str(tmp_path / "b")]) == 0
+    assert len(np.load(tmp_path / "b" / "holdout.npy")) == 1
+
+
+# case: (rows in the data, --holdout arguments, text expected in the error line)
+HOLDOUT_TOO_LARGE_OR_SMALL = {
+    "one row, default fraction": (1, [], "--holdout 0.1 of 1 rows holds out 1, leaving no row to train on"),
+    "every row": (10, ["--holdout", "0.95"], "--holdout 0.95 of 10 rows holds out 10, leaving no row to train on"),
+    "no row": (10, ["--holdout", "1e-9"], "--holdout 1e-09 of 10 rows holds out no row"),
+}
+
+
+@pytest.mark.parametrize("case", HOLDOUT_TOO_LARGE_OR_SMALL)
+def test_holdout_leaves_empty_part(tmp_path, capsys, case):
+    n_samples, holdout_args, expected = HOLDOUT_TOO_LARGE_OR_SMALL[case]
+    np.save(tmp_path / "data.npy", binary_data(n_samples=n_samples))
+    out = tmp_path / "out"
+
+    code = main(["train", str(tmp_path / "data.npy"), *QUICK, *holdout_args, "--out", str(out)])
+
+    captured = capsys.readouterr()
+    assert code == 1
+    assert_one_error_line(captured.err, expected)
+    assert captured.out == ""
+    assert not out.exists()
 
 
 # Bad input: one line on stderr, a non-zero exit code and no output folder.
@@ -290,6 +431,13 @@ def test_values_out_of_range_suggest_scale(tmp_path, capsys):
     (["train", "--learning-rate", "-0.1"], "argument --learning-rate: expected a number > 0"),
     (["train", "--learning-rate", "nan"], "argument --learning-rate: expected a number > 0"),
     (["train", "--random-state", "-3"], "argument --random-state: expected an integer from 0 to 4294967295"),
+    (["train", "--holdout", "-0.1"], "argument --holdout: expected a fraction from 0 up to but not including 1, got '-0.1'"),
+    (["train", "--holdout", "1"], "argument --holdout: expected a fraction from 0 up to but not including 1, got '1'"),
+    (["train", "--holdout", "1.5"], "argument --holdout: expected a fraction from 0 up to but not including 1"),
+    (["train", "--holdout", "nan"], "argument --holdout: expected a fraction from 0 up to but not including 1"),
+    (["train", "--holdout", "10%"], "argument --holdout: expected a fraction from 0 up to but not including 1"),
+    (["train", "--ais-chains", "1"], "argument --ais-chains: expected an integer >= 2, got '1'"),
+    (["train", "--ais-betas", "1"], "argument --ais-betas: expected an integer >= 2, got '1'"),
     (["train", "--unknown"], "unrecognized arguments: --unknown"),
     (["train", "a.npy", "b.npy"], "unrecognized arguments: b.npy"),
     (["fit"], "invalid choice: 'fit'"),
