@@ -14,7 +14,16 @@ from scipy.special import expit, logsumexp
 
 # %% ../nbs/00_energy.ipynb #5231a123
 class Units:
-    "Base class for a unit type: the per-layer part of an RBM's energy and the distributions it implies."
+    """Base class for a unit type: the per-layer part of an RBM's energy and the distributions it implies.
+
+    A subclass implements `energy`, `log_partition`, `mean` and `sample`, and, for discrete units, sets
+    `discrete = True` and `n_states` and implements `states`. Arrays hold one row per sample: states `x`
+    and inputs have shape (n_samples, n_units), `bias` has shape (n_units,). The energy is the layer's
+    term of E(v, h), so a lower energy means a more probable state (Bernoulli units: -x @ bias). The
+    training code passes a `numpy.random.RandomState` as `rng` (scikit-learn's generator), calls `sample`
+    with `mean` already computed and `total_input=None`, and passes `out` arrays of the input's shape and
+    dtype that the methods must fill and return.
+    """
     discrete = False  # True when `states` can enumerate every configuration of a layer
     n_states = None   # states per unit, for discrete unit types
 

@@ -6,6 +6,8 @@
 __all__ = ['RBM', 'BernoulliRBM']
 
 # %% ../nbs/03_estimator.ipynb #2cfea43e
+import importlib.util
+import os
 import sys
 import time
 import warnings
@@ -25,8 +27,22 @@ from .monitoring import append_metrics, epoch_metrics
 from .sampling import sample_hidden, sample_visible
 
 # %% ../nbs/03_estimator.ipynb #ccd83cd0
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(importlib.util.find_spec("rbm_lit").origin))
+
+def _caller_stacklevel():
+    "Return the `warnings.warn` stacklevel, for the function that calls this one, of the first frame outside rbm_lit."
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level
+
+# %% ../nbs/03_estimator.ipynb #1c1c4872
 class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    "Restricted Boltzmann machine trained by stochastic maximum likelihood; subclasses choose the unit types."
+    """Restricted Boltzmann machine trained by stochastic maximum likelihood; subclasses choose the unit types.
+
+    A subclass sets the class attributes `visible_units` and `hidden_units` to instances of
+    `rbm_lit.energy.Units`; everything else, training included, works through them.
+    """
     visible_units = BERNOULLI
     hidden_units = BERNOULLI
 
@@ -91,7 +107,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         X = self._validate(X, reset, dtype)
         return X, X.dtype
 
-    def _check_training_data(self, X):
+    def _check_input_range(self, X):
         "Hook for subclasses to warn about data their unit types cannot represent."
 
     def _initialize(self, n_features, dtype, rng):
@@ -124,7 +140,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "Fit the model to `X` like `fit`, yielding the 1-based epoch number after each pass over the data."
         self._validate_params()
         X, dtype = self._validate_training_data(X, reset=True)
-        self._check_training_data(X)
+        self._check_input_range(X)
         rng = check_random_state(self.random_state)
         self._initialize(X.shape[1], dtype, rng)
         if X_val is not None: X_val, _ = self._validate_training_data(X_val, reset=False)
@@ -150,13 +166,18 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 append_metrics(self.history_, epoch, metrics)
                 if self.verbose:
                     end = time.time()
-                    progress.write(f"[{type(self).__name__}] Iteration {epoch}, pseudo-likelihood = "
-                                   f"{self.score_samples(X).mean():.2f}, time = {end - begin:.2f}s", file=sys.stdout)
+                    progress.write(self._progress_line(epoch, X, end - begin), file=sys.stdout)
                     begin = end
                 progress.update()
                 yield epoch
         finally:
             progress.close()
+
+    def _progress_line(self, epoch, X, seconds):
+        "Return scikit-learn's verbose line for `epoch`, with the pseudo-likelihood where the subclass estimates it."
+        name = type(self).__name__
+        if not hasattr(self, "score_samples"): return f"[{name}] Iteration {epoch}, time = {seconds:.2f}s"
+        return f"[{name}] Iteration {epoch}, pseudo-likelihood = {self.score_samples(X).mean():.2f}, time = {seconds:.2f}s"
 
     def fit(self, X, y=None, X_val=None):
         "Fit the model to the data `X` with `n_iter` epochs of minibatch updates; return the estimator."
@@ -168,7 +189,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self._validate_params()
         first_call = not hasattr(self, "components_")
         X, dtype = self._validate_training_data(X, first_call, (np.float64, np.float32) if first_call else self.components_.dtype)
-        self._check_training_data(X)
+        self._check_input_range(X)
         if not hasattr(self, "random_state_"): self.random_state_ = check_random_state(self.random_state)
         if first_call: self._initialize(X.shape[1], dtype, self.random_state_)
         batch_slices = [slice(start, start + self.batch_size) for start in range(0, X.shape[0], self.batch_size)]
@@ -179,6 +200,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "Return the hidden units' conditional means E[h | v] for each row of `X`; for binary units, P(h=1 | v)."
         check_is_fitted(self)
         X = self._validate(X, reset=False)
+        self._check_input_range(X)
         return self.hidden_units.mean(X @ self.components_.T + self.intercept_hidden_)
 
     def gibbs(self, v):
@@ -204,23 +226,25 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
-# %% ../nbs/03_estimator.ipynb #4c73676c
+# %% ../nbs/03_estimator.ipynb #792cfede
 class BernoulliRBM(RBM):
     "Bernoulli restricted Boltzmann machine with binary visible and hidden units; a drop-in for scikit-learn's."
 
-    def _check_training_data(self, X):
+    def _check_input_range(self, X):
         values = X.data if sp.issparse(X) else X
         low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
         if sp.issparse(X) and values.size < X.shape[0] * X.shape[1]: low = min(low, 0.0)
         if low < 0 or high > 1:
-            warnings.warn(f"BernoulliRBM treats inputs as probabilities in [0, 1], but the data range from {low:g} "
-                          f"to {high:g}. Scale them first, for example with sklearn.preprocessing.MinMaxScaler.",
-                          UserWarning, stacklevel=3)
+            # Adding 0.0 turns -0.0 into 0.0, which would otherwise print as "-0".
+            warnings.warn(f"BernoulliRBM treats inputs as probabilities in [0, 1], but the data range from "
+                          f"{low + 0.0:g} to {high + 0.0:g}. Scale them first, for example with "
+                          "sklearn.preprocessing.MinMaxScaler.", UserWarning, stacklevel=_caller_stacklevel())
 
     def score_samples(self, X):
         "Return an estimate of the log pseudo-likelihood of each row of `X`, from one randomly flipped bit per row."
         check_is_fitted(self)
         v = self._validate(X, reset=False, dtype=None)
+        self._check_input_range(v)
         rng = check_random_state(self.random_state)
 
         flipped = (np.arange(v.shape[0]), rng.randint(0, v.shape[1], v.shape[0]))

@@ -68,6 +68,9 @@ def model_arrays(
 )->dict:
     "Return the arrays that `save_model` writes for `model`, keyed by their names in the file."
     check_is_fitted(model, "components_")
+    if type(model).__name__ != "BernoulliRBM":
+        raise TypeError(f"save_model stores only BernoulliRBM models (rbm_lit's or scikit-learn's), not "
+                        f"{type(model).__name__}, whose unit types the format does not record. Use joblib.dump for it")
     arrays = {"format_version": np.int64(FORMAT_VERSION), "estimator": np.str_(type(model).__name__)}
     for key in PARAMETER_KEYS:
         arrays[key] = np.asarray(getattr(model, key))
