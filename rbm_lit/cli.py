@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.preprocessing import MinMaxScaler
-from threadpoolctl import threadpool_limits  # installed as a dependency of scikit-learn
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
+from . import __version__
 from .estimator import BernoulliRBM
 from .evaluation import ais_log_partition, base_rate_bias, exact_log_partition, log_likelihood
 from .io import PARAMETER_KEYS, atomic_write, save_model
@@ -116,7 +117,8 @@ def check_samples(
         raise CommandError(f"{source} contains non-numeric data of dtype {data.dtype}. Provide numbers only")
     if data.ndim != 2:
         raise CommandError(f"{source} contains an array of shape {data.shape}, but rbm_lit needs a 2-D array "
-                           "with one sample per row. Reshape it before saving, e.g. with X.reshape(len(X), -1)")
+                           "with one sample per row. Reshape it before saving: X.reshape(1, -1) for a single sample, "
+                           "X.reshape(len(X), -1) to flatten images of shape (n_samples, height, width)")
     if data.size == 0: raise CommandError(f"{source} contains no samples (shape {data.shape})")
     if data.dtype not in (np.float32, np.float64): data = data.astype(np.float64)
 
@@ -364,6 +366,7 @@ def random_seed(text:str)->int:
 def make_parser()->argparse.ArgumentParser:
     "Return the parser for the `rbm_lit` command and its `train` subcommand."
     parser = _Parser(prog="rbm_lit", description="Train restricted Boltzmann machines from the command line.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     train_parser = commands.add_parser(
         "train", help="train a BernoulliRBM and save the model with pictures of its filters, samples and training curves",
@@ -390,7 +393,7 @@ def make_parser()->argparse.ArgumentParser:
     train_parser.add_argument("--holdout", type=holdout_fraction, default=0.1, metavar="FRACTION",
                               help="fraction of the rows held out from training, rounded up to whole rows. With n rows, "
                                    "the held-out indices are the first entries of "
-                                   "numpy.random.default_rng(SEED).permutation(n), and holdout.npy stores them. The "
+                                   "numpy.random.default_rng(SEED).permutation(n), and holdout.npy stores them sorted. The "
                                    "held-out rows give the validation curves in training.png and the held-out "
                                    "log-likelihood. 0 trains on all rows and reports no log-likelihood (default: 0.1)")
     train_parser.add_argument("--ais-chains", type=integer_at_least_two, default=100, metavar="N",

@@ -464,3 +464,9 @@ def test_output_path_is_a_file(tmp_path, capsys):
     assert_one_error_line(capsys.readouterr().err, "exists and is not a folder")
     assert main(["train", *QUICK, "--out", str(tmp_path / "taken" / "inside")]) == 1
     assert_one_error_line(capsys.readouterr().err, "is a file")
+
+
+def test_version_flag(capsys):
+    import rbm_lit
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"rbm_lit {rbm_lit.__version__}"
