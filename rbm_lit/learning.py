@@ -141,28 +141,32 @@ def update_step(
     return chains
 
 # %% ../nbs/02_learning.ipynb #63c817e4
+class _Buffers:
+    "Named arrays reused across updates, reallocated only when a request needs more rows or another dtype."
+    def __init__(self): self._arrays = {}
+
+    def get(self, name, shape, dtype):
+        "Return the first `shape[0]` rows of the buffer `name`, whose other dimensions are `shape[1:]`."
+        array = self._arrays.get(name)
+        if array is None or array.shape[0] < shape[0] or array.shape[1:] != shape[1:] or array.dtype != dtype:
+            array = self._arrays[name] = np.empty(shape, dtype)
+        return array[:shape[0]]
+
 class StackedPCDUpdate:
     "PCD-1 updates with preallocated buffers, the data rows and the chains sharing one matrix product."
     def __init__(self, params:RBMParams, learning_rate:float, mean_over_chains:bool=False):
         self.params, self.learning_rate, self.mean_over_chains = params, float(learning_rate), mean_over_chains
-        self._buffers = None
-
-    def _buffers_for(self, n_rows, n_chains, dtype):
-        "Return the stacked visible and hidden buffers and the chains' visible input, reallocated only when too small."
-        n_visible, n_hidden = self.params.W.shape
-        if self._buffers is None or self._buffers[0].shape[0] < n_rows + n_chains or self._buffers[0].dtype != dtype:
-            self._buffers = (np.empty((n_rows + n_chains, n_visible), dtype), np.empty((n_rows + n_chains, n_hidden), dtype),
-                             np.empty((n_chains, n_visible), dtype))
-        v, h, visible_input = self._buffers
-        return v[:n_rows + n_chains], h[:n_rows + n_chains], visible_input[:n_chains]
+        self._buffers = _Buffers()
 
     def __call__(self, v_data, chains, rng):
         "Apply one update for the minibatch `v_data`, advancing `chains` in place; return the chains."
         p = self.params
         if sp.issparse(v_data) or v_data.dtype != p.W.dtype:
             return update_step(p, v_data, chains, PCD(k=1), self.learning_rate, rng, self.mean_over_chains)
-        n_rows, n_chains = v_data.shape[0], chains.shape[0]
-        v, h, visible_input = self._buffers_for(n_rows, n_chains, p.W.dtype)
+        (n_rows, n_visible), (n_chains, n_hidden), dtype = v_data.shape, chains.shape, p.W.dtype
+        v = self._buffers.get("v", (n_chains + n_rows, n_visible), dtype)
+        h = self._buffers.get("h", (n_chains + n_rows, n_hidden), dtype)
+        visible_input = self._buffers.get("visible_input", (n_chains, n_visible), dtype)
 
         # Negative phase, first half: visible samples of the chains, in the top rows of v.
         np.matmul(chains, p.W.T, out=visible_input)
@@ -191,14 +195,7 @@ class StackedPCDUpdate:
 class BufferedPCDUpdate:
     "PCD-1 updates with exactly `update_step`'s arithmetic, in preallocated buffers."
     def __init__(self, params:RBMParams, learning_rate:float):
-        self.params, self.learning_rate, self._buffers = params, float(learning_rate), {}
-
-    def _buffer(self, name, shape, dtype):
-        "Return the buffer `name` with `shape[0]` rows, reallocated only when it is too small or of another dtype."
-        buffer = self._buffers.get(name)
-        if buffer is None or buffer.shape[0] < shape[0] or buffer.dtype != dtype:
-            buffer = self._buffers[name] = np.empty(shape, dtype)
-        return buffer[:shape[0]]
+        self.params, self.learning_rate, self._buffers = params, float(learning_rate), _Buffers()
 
     def __call__(self, v_data, chains, rng):
         "Apply one update for the minibatch `v_data`, advancing `chains` in place; return the chains."
@@ -207,25 +204,25 @@ class BufferedPCDUpdate:
             return update_step(p, v_data, chains, PCD(k=1), self.learning_rate, rng)
         (n_rows, n_visible), (n_chains, n_hidden), dtype = v_data.shape, chains.shape, p.W.dtype
 
-        h_data = self._buffer("h_data", (n_rows, n_hidden), dtype)
+        h_data = self._buffers.get("h_data", (n_rows, n_hidden), dtype)
         np.matmul(v_data, p.W, out=h_data)
         h_data += p.c
         p.hidden.mean(h_data, out=h_data)
 
-        visible_mean = self._buffer("visible_mean", (n_chains, n_visible), dtype)
+        visible_mean = self._buffers.get("visible_mean", (n_chains, n_visible), dtype)
         np.matmul(chains, p.W.T, out=visible_mean)
         visible_mean += p.b
         p.visible.mean(visible_mean, out=visible_mean)
-        v_model = p.visible.sample(None, rng, mean=visible_mean, out=self._buffer("v_model", (n_chains, n_visible), dtype))
-        h_model = self._buffer("h_model", (n_chains, n_hidden), dtype)
+        v_model = p.visible.sample(None, rng, mean=visible_mean, out=self._buffers.get("v_model", (n_chains, n_visible), dtype))
+        h_model = self._buffers.get("h_model", (n_chains, n_hidden), dtype)
         np.matmul(v_model, p.W, out=h_model)
         h_model += p.c
         p.hidden.mean(h_model, out=h_model)
 
         # The update in update_step's order: positive minus negative product, times the step, added to W.
         step = self.learning_rate / n_rows
-        update = np.matmul(v_data.T, h_data, out=self._buffer("update", (n_visible, n_hidden), dtype))
-        update -= np.matmul(h_model.T, v_model, out=self._buffer("negative", (n_hidden, n_visible), dtype)).T
+        update = np.matmul(v_data.T, h_data, out=self._buffers.get("update", (n_visible, n_hidden), dtype))
+        update -= np.matmul(h_model.T, v_model, out=self._buffers.get("negative", (n_hidden, n_visible), dtype)).T
         update *= step
         p.W += update
         p.b += step * (_column_sums(v_data) - v_model.sum(axis=0, dtype=np.float64))
