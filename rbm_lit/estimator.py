@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_random_state, gen_even_slices
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .energy import BERNOULLI, free_energy
 from .learning import PCD, RBMParams, Sampler, make_update
