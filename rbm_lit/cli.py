@@ -139,6 +139,7 @@ def prepare(
     data:np.ndarray, # samples, one per row
     source:str, # file name or description used in error messages
     scale:bool=False, # rescale each feature to [0, 1] instead of rejecting values outside it
+    fit_rows=None, # indices of the rows whose minimum and maximum define the scaling (default: all rows)
 )->np.ndarray:
     "Return `data` ready for training: rescaled to [0, 1] per feature when `scale`, else checked to lie in [0, 1]."
     if scale:
@@ -148,7 +149,8 @@ def prepare(
         if len(overflowing):
             raise CommandError(f"cannot scale {source}: the range of feature {overflowing[0] + 1} exceeds the largest "
                                f"{data.dtype} value. Rescale the data yourself")
-        return MinMaxScaler(clip=True).fit_transform(data)
+        # clip=True keeps rows outside fit_rows, whose values may fall outside the fitted range, in [0, 1].
+        return MinMaxScaler(clip=True).fit(data if fit_rows is None else data[fit_rows]).transform(data)
     low, high = data.min(), data.max()
     if low < 0 or high > 1:
         raise CommandError(f"{source} has values from {low:g} to {high:g}, but a BernoulliRBM needs values in [0, 1]. "
@@ -410,8 +412,9 @@ def make_parser()->argparse.ArgumentParser:
                               help="folder for model.npz, holdout.npy and the pictures, created if needed "
                                    "(default: rbm_lit_output)")
     train_parser.add_argument("--scale", action="store_true",
-                              help="rescale each feature to [0, 1] with scikit-learn's MinMaxScaler, fitted on all "
-                                   "rows. Without it, values outside [0, 1] are an error")
+                              help="rescale each feature to [0, 1] with scikit-learn's MinMaxScaler, fitted on the "
+                                   "training rows only and clipping held-out values to [0, 1]. Without it, values "
+                                   "outside [0, 1] are an error")
     train_parser.add_argument("--gibbs-steps", type=positive_int, default=1000, metavar="N",
                               help="block Gibbs steps from 100 random training rows to the samples in samples.png "
                                    "(default: 1000)")
@@ -423,8 +426,9 @@ def run_train(args:argparse.Namespace)->int:
     "Run `rbm_lit train` with parsed `args` and return the exit code."
     if args.data is None: data, source = load_digits_data(), "scikit-learn's digits"
     else: data, source = load_data(args.data), str(args.data)
-    data = prepare(data, source, scale=args.scale)
     training_rows, held_out_rows = split_rows(len(data), args.holdout, args.random_state)
+    # The scaling is fitted on the training rows only, so that the held-out rows stay unseen.
+    data = prepare(data, source, scale=args.scale, fit_rows=training_rows)
     check_output_folder(args.out)
 
     training, held_out = data[training_rows], data[held_out_rows]

@@ -470,3 +470,12 @@ def test_version_flag(capsys):
     import rbm_lit
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"rbm_lit {rbm_lit.__version__}"
+
+
+def test_scale_fits_training_rows_only():
+    from rbm_lit.cli import prepare
+    data = np.array([[0.0, 10.0], [2.0, 20.0], [4.0, 40.0]])
+    scaled = prepare(data, "test data", scale=True, fit_rows=np.array([0, 1]))
+    np.testing.assert_allclose(scaled[:2], [[0.0, 0.0], [1.0, 1.0]])
+    np.testing.assert_allclose(scaled[2], [1.0, 1.0])  # beyond the training range, so clipped
+    np.testing.assert_array_equal(data[2], [4.0, 40.0])  # the caller's array is unchanged
