@@ -328,19 +328,20 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message): raise UsageError(f"{message}. Run '{self.prog} --help' for usage")
 
 # %% ../nbs/06_cli.ipynb #8ed776a8
+def _integer_at_least(text:str, minimum:int)->int:
+    "Return `text` as an integer >= `minimum`, or raise ArgumentTypeError."
+    try: value = int(text)
+    except ValueError: value = minimum - 1
+    if value < minimum: raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
+    return value
+
 def positive_int(text:str)->int:
     "Return `text` as an integer >= 1, or raise ArgumentTypeError."
-    try: value = int(text)
-    except ValueError: value = 0
-    if value < 1: raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
+    return _integer_at_least(text, 1)
 
 def integer_at_least_two(text:str)->int:
     "Return `text` as an integer >= 2, or raise ArgumentTypeError."
-    try: value = int(text)
-    except ValueError: value = 0
-    if value < 2: raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {text!r}")
-    return value
+    return _integer_at_least(text, 2)
 
 def positive_float(text:str)->float:
     "Return `text` as a finite float > 0, or raise ArgumentTypeError."
