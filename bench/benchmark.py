@@ -121,6 +121,15 @@ def rbm_lit_revision():
     return f"{commit} with uncommitted changes in rbm_lit/" if changes else commit
 
 
+def float32_update():
+    "Say which float32 PCD-1 update rbm_lit uses here: the compiled kernel, or why it does not."
+    try:
+        from rbm_lit.compiled import status
+    except ImportError as error:
+        return f"BufferedPCDUpdate, because {error}"
+    return f"compiled kernel ({status()})" if status().startswith("on") else f"BufferedPCDUpdate ({status()})"
+
+
 def environment_rows():
     "Return (item, value) pairs describing the machine, the libraries and the OpenBLAS variables."
     openblas = ", ".join(f"{name}={os.environ[name]}" if name in os.environ else f"{name} unset"
@@ -138,6 +147,7 @@ def environment_rows():
         ("rbm_lit", f"{rbm_lit.__version__}, commit {rbm_lit_revision()}"),
         ("BLAS while timing", blas_description(limited)),
         ("OpenBLAS variables", openblas),
+        ("rbm_lit's float32 update", float32_update()),
         # Other jobs on a shared machine slow both libraries. A load above the core count means contention.
         ("load average at start (1, 5, 15 min)", ", ".join(f"{load:.1f}" for load in os.getloadavg())),
     ]

@@ -7,6 +7,7 @@ __all__ = ['RBMParams', 'exact_model_statistics', 'log_likelihood_gradient', 'Sa
            'StackedPCDUpdate', 'BufferedPCDUpdate', 'make_update']
 
 # %% ../nbs/02_learning.ipynb #16224854
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -229,12 +230,19 @@ class BufferedPCDUpdate:
         p.c += step * (h_data.sum(axis=0) - h_model.sum(axis=0))
         return p.hidden.sample(None, rng, mean=h_model, out=chains)
 
+def _compiled_update(params:RBMParams, learning_rate:float):
+    "Return the numba kernel's update from `rbm_lit.compiled` if it can run here, else None."
+    if os.environ.get("RBM_LIT_COMPILED", "1") == "0": return None
+    try: from rbm_lit.compiled import compiled_pcd_update  # imports numba, which is optional
+    except ImportError: return None
+    return compiled_pcd_update(params, learning_rate)
+
 def make_update(params:RBMParams, sampler:Sampler, learning_rate:float, mean_over_chains:bool=False):
     "Return a function `update(v_data, chains, rng) -> chains` that applies `update_step` or a faster equivalent."
     if type(sampler) is PCD and sampler.k == 1 and params.W.dtype == np.float64:
         return StackedPCDUpdate(params, learning_rate, mean_over_chains)
     if type(sampler) is PCD and sampler.k == 1 and not mean_over_chains:
-        return BufferedPCDUpdate(params, learning_rate)
+        return _compiled_update(params, learning_rate) or BufferedPCDUpdate(params, learning_rate)
     def update(v_data, chains, rng):
         return update_step(params, v_data, chains, sampler, learning_rate, rng, mean_over_chains)
     return update

@@ -1,0 +1,111 @@
+"""The compiled float32 update: used where numba is installed, and bit for bit equal to numpy's path and scikit-learn."""
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.neural_network import BernoulliRBM as SklearnRBM
+
+import rbm_lit.estimator
+from rbm_lit import BernoulliRBM
+from rbm_lit.energy import BernoulliUnits
+from rbm_lit.learning import BufferedPCDUpdate, PCD, RBMParams, make_update
+
+compiled = pytest.importorskip("rbm_lit.compiled", reason="numba is not installed")
+
+
+@pytest.fixture
+def update_types(monkeypatch):
+    "Record the type of every update function the estimator asks make_update for."
+    seen = []
+
+    def recording_make_update(*args, **kwargs):
+        update = make_update(*args, **kwargs)
+        seen.append(type(update).__name__)
+        return update
+
+    monkeypatch.setattr(rbm_lit.estimator, "make_update", recording_make_update)
+    return seen
+
+
+def digits32():
+    return (load_digits().data / 16).astype(np.float32)
+
+
+def fit_params(model):
+    return model.components_, model.intercept_visible_, model.intercept_hidden_, model.h_samples_
+
+
+def test_kernel_is_on_with_numba():
+    # The dev install has numba and numpy's wheel, so the kernel must be in use. Off here means a lost speed-up.
+    assert compiled.status().startswith("on"), compiled.status()
+
+
+def test_float32_fit_uses_kernel(update_types):
+    BernoulliRBM(n_components=16, n_iter=1, random_state=0).fit(digits32())
+    assert update_types == ["CompiledPCDUpdate"]
+
+
+def test_float64_fit_does_not_use_kernel(update_types):
+    BernoulliRBM(n_components=16, n_iter=1, random_state=0).fit(digits32().astype(np.float64))
+    assert update_types == ["StackedPCDUpdate"]
+
+
+def test_environment_variable_turns_kernel_off(update_types, monkeypatch):
+    monkeypatch.setenv("RBM_LIT_COMPILED", "0")
+    BernoulliRBM(n_components=16, n_iter=1, random_state=0).fit(digits32())
+    assert update_types == ["BufferedPCDUpdate"]
+    assert compiled.status() == "off: RBM_LIT_COMPILED=0 is set"
+
+
+@pytest.mark.parametrize("batch_size, n_components, shuffle", [(10, 64, False), (7, 33, True), (256, 100, False), (2, 2, False)])
+def test_kernel_fit_equals_numpy_path_and_sklearn(batch_size, n_components, shuffle, monkeypatch):
+    X = digits32()
+    settings = dict(n_components=n_components, batch_size=batch_size, n_iter=3, learning_rate=0.05, random_state=4)
+    with_kernel = BernoulliRBM(shuffle=shuffle, **settings).fit(X)
+    monkeypatch.setenv("RBM_LIT_COMPILED", "0")
+    without_kernel = BernoulliRBM(shuffle=shuffle, **settings).fit(X)
+    for a, b in zip(fit_params(with_kernel), fit_params(without_kernel)):
+        np.testing.assert_array_equal(a, b)
+    if not shuffle:
+        reference = SklearnRBM(**settings).fit(X)
+        for a, b in zip(fit_params(with_kernel), fit_params(reference)):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("n_visible, n_hidden, n_chains, sizes", [
+    (784, 500, 100, (100, 100)),
+    (3, 2, 2, (2, 2, 1)),
+    (100, 7, 50, (50, 13, 50)),
+    (20, 300, 5, (5, 5, 5, 2)),
+])
+def test_kernel_updates_equal_buffered(n_visible, n_hidden, n_chains, sizes):
+    rng = np.random.default_rng(n_visible)
+    data = (rng.random((max(sizes), n_visible)) < 0.2).astype(np.float32)
+    start = rng.normal(0, 0.05, (n_visible, n_hidden)).astype(np.float32)
+    results = []
+    for update_class in (compiled.CompiledPCDUpdate, BufferedPCDUpdate):
+        p = RBMParams(start.copy(), np.zeros(n_visible, np.float32), np.zeros(n_hidden, np.float32))
+        chains, seeded = np.zeros((n_chains, n_hidden), np.float32), np.random.RandomState(9)
+        update = update_class(p, 0.1)
+        for n_rows in sizes:
+            chains = update(data[:n_rows], chains, seeded)
+        results.append((p.W, p.b, p.c, chains))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_kernel_leaves_random_state_as_numpy_path():
+    # The kernel draws all uniforms of an update in one call, so check that the stream ends where numpy's path ends.
+    params = [RBMParams(np.zeros((6, 4), np.float32), np.zeros(6, np.float32), np.zeros(4, np.float32)) for _ in range(2)]
+    states = []
+    for p, update_class in zip(params, (compiled.CompiledPCDUpdate, BufferedPCDUpdate)):
+        rng = np.random.RandomState(0)
+        update_class(p, 0.1)(np.ones((5, 6), np.float32), np.zeros((5, 4), np.float32), rng)
+        states.append(rng.random_sample(3))
+    np.testing.assert_array_equal(*states)
+
+
+def test_make_update_skips_kernel_for_other_units():
+    class SubclassedUnits(BernoulliUnits):
+        pass
+    p = RBMParams(np.zeros((6, 4), np.float32), np.zeros(6, np.float32), np.zeros(4, np.float32), hidden=SubclassedUnits())
+    assert type(make_update(p, PCD(k=1), 0.1)) is BufferedPCDUpdate
