@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 from threadpoolctl import threadpool_info
 
 from .energy import BernoulliUnits
@@ -79,17 +80,172 @@ def _matmul(sgemm_address, a, b, out):
                 a.ctypes.data, lda, b.ctypes.data, ldb, np.float32(0.0), out.ctypes.data, out.strides[0] // out.itemsize)
 
 # %% ../nbs/09_compiled.ipynb #5b9f0bc0
-@numba.njit(cache=True)
-def _logistic_of_input(field, bias):
+def _float64_from_bits(bits): return float(np.array(bits, np.uint64).view(np.float64))
+
+# The constants of glibc's expf: 32/ln 2, the shift 1.5 * 2**52 that rounds to an integer, and the cubic's coefficients.
+_INV_LN2_N = _float64_from_bits(0x40471547652B82FE)
+_SHIFT = _float64_from_bits(0x4338000000000000)
+_C0, _C1, _C2 = (_float64_from_bits(bits) for bits in (0x3EBC6AF84B912394, 0x3F2EBFCE50FAC4F3, 0x3F962E42FF0C52D6))
+
+def _exp2_table():
+    "Return the bit patterns of 2**(i/32), rounded to float64, minus i << 47, for i in 0..31."
+    # Adding k << 47 to entry k % 32 then puts k // 32 into the exponent field.
+    exact = [math.pow(2, i / 32) for i in range(32)]
+    return np.array(exact, np.float64).view(np.uint64) - (np.arange(32, dtype=np.uint64) << np.uint64(47))
+
+# A module-level array becomes a read-only constant in numba, which lets LLVM vectorize the table lookup.
+_EXP2_TABLE = _exp2_table()
+_EXPF_OVERFLOW = np.float32(88.72283172607422)  # the largest float32 whose expf is finite
+_EXPF_UNDERFLOW = np.float32(-88.0)  # below this 1 + expf(t) rounds to 1 in float32
+
+@intrinsic
+def _fma(typingctx, a, b, c):
+    "Return a * b + c rounded once (LLVM's fma on float64)."
+    def codegen(context, builder, sig, args): return builder.fma(*args)
+    return types.float64(types.float64, types.float64, types.float64), codegen
+
+@intrinsic
+def _bits_of(typingctx, value):
+    "Return the bit pattern of a float64 as a uint64."
+    def codegen(context, builder, sig, args): return builder.bitcast(args[0], ir.IntType(64))
+    return types.uint64(types.float64), codegen
+
+@intrinsic
+def _float_of(typingctx, bits):
+    "Return the float64 with the bit pattern `bits`."
+    def codegen(context, builder, sig, args): return builder.bitcast(args[0], ir.DoubleType())
+    return types.float64(types.uint64), codegen
+
+@numba.njit(inline="always")
+def _expf(t):
+    "Return glibc's expf(t) for a float32 t in [-88, 88.72], with its operations in its order."
+    x = np.float64(t)
+    kd = _fma(_INV_LN2_N, x, _SHIFT)
+    ki = _bits_of(kd)
+    kd = kd - _SHIFT
+    r = _fma(_INV_LN2_N, x, -kd)
+    scale = _float_of(_EXP2_TABLE[ki & np.uint64(31)] + (ki << np.uint64(47)))
+    y = _fma(_fma(_C0, r, _C1), r * r, _fma(r, _C2, 1.0))
+    return np.float32(y * scale)
+
+# %% ../nbs/09_compiled.ipynb #e2894196
+@numba.njit(cache=True, error_model="numpy")
+def _logistic_of_input(field, bias, vectorized_exp):
     "Replace each float32 element of `field` by 1 / (1 + exp(-(field + bias))), in float32 as scikit-learn computes it."
     one = np.float32(1.0)
     for i in range(field.shape[0]):
-        for j in range(field.shape[1]):
-            field[i, j] = one / (one + math.exp(-(field[i, j] + bias[j])))
+        row = field[i]
+        if vectorized_exp:
+            for j in range(row.shape[0]):
+                t = -(row[j] + bias[j])
+                e = _expf(t)
+                if t > _EXPF_OVERFLOW: e = np.float32(np.inf)
+                if t < _EXPF_UNDERFLOW: e = np.float32(0.0)
+                if t != t: e = t
+                row[j] = one / (one + e)
+        else:
+            for j in range(row.shape[0]):
+                row[j] = one / (one + math.exp(-(row[j] + bias[j])))
 
-# %% ../nbs/09_compiled.ipynb #fef140f0
+def _vectorized_exp_matches_scipy(n_samples=2**20, seed=0):
+    "Return True if the vectorized expf gives scipy's expit on random inputs in [-100, 100] and on edge values."
+    rng = np.random.default_rng(seed)
+    edges = [0.0, -0.0, np.inf, -np.inf, np.nan, 88.0, -88.0, 88.72283, -88.72283, 88.72284, -88.72284, 103.97, 1e-30, -1e-45]
+    field = np.concatenate([rng.uniform(-100, 100, n_samples), rng.normal(0, 3, n_samples), edges]).astype(np.float32)
+    field = field[None, :]
+    result = field.copy()
+    _logistic_of_input(result, np.zeros(field.shape[1], np.float32), True)
+    return bool(np.array_equal(result.view(np.uint32), expit(field).view(np.uint32)))
+
+# %% ../nbs/09_compiled.ipynb #0e2680f3
+_N, _M = 624, 397  # MT19937's state size in words and its middle offset
+_MATRIX_A, _UPPER_MASK, _LOWER_MASK = np.uint32(0x9908B0DF), np.uint32(0x80000000), np.uint32(0x7FFFFFFF)
+
+@numba.njit(cache=True, inline="always")
+def _twist(key):
+    "Replace the 624 state words by the next 624, by MT19937's recurrence."
+    for k in range(_N - _M):
+        y = (key[k] & _UPPER_MASK) | (key[k + 1] & _LOWER_MASK)
+        key[k] = key[k + _M] ^ (y >> 1) ^ ((y & 1) * _MATRIX_A)
+    for k in range(_N - _M, _N - 1):
+        y = (key[k] & _UPPER_MASK) | (key[k + 1] & _LOWER_MASK)
+        key[k] = key[k + _M - _N] ^ (y >> 1) ^ ((y & 1) * _MATRIX_A)
+    y = (key[_N - 1] & _UPPER_MASK) | (key[0] & _LOWER_MASK)
+    key[_N - 1] = key[_M - 1] ^ (y >> 1) ^ ((y & 1) * _MATRIX_A)
+
+@numba.njit(cache=True, inline="always")
+def _temper(y):
+    "Return MT19937's output for the state word `y`."
+    y ^= y >> 11
+    y ^= (y << 7) & 0x9D2C5680
+    y ^= (y << 15) & 0xEFC60000
+    y ^= y >> 18
+    return y
+
+@numba.njit(cache=True, inline="always")
+def _double_from(a, b): return ((a >> 5) * 67108864.0 + (b >> 6)) / 9007199254740992.0
+
 @numba.njit(cache=True)
-def _pcd1_update(sgemm_address, v_data, W, b, c, chains, uniforms, step, h_data, v_model, h_model,
+def _fill_from_state(state, out):
+    "Fill `out` with the next legacy doubles of the 625-word MT19937 state (key, then pos), advancing it in place."
+    key, pos, i = state[:_N], np.int64(state[_N]), 0
+    while i < out.shape[0]:
+        if pos >= _N:
+            _twist(key)
+            pos = 0
+        # The doubles whose two words both lie in the current block; slicing from 0 lets the loop vectorize.
+        count = min((_N - pos) // 2, out.shape[0] - i)
+        words, block = key[pos:pos + 2 * count], out[i:i + count]
+        for j in range(count):
+            block[j] = _double_from(_temper(words[2 * j]), _temper(words[2 * j + 1]))
+        i += count
+        pos += 2 * count
+        # With one word left in the block, the next double takes it and the first word of the next block.
+        if i < out.shape[0] and pos == _N - 1:
+            a = _temper(key[_N - 1])
+            _twist(key)
+            out[i] = _double_from(a, _temper(key[0]))
+            i += 1
+            pos = 1
+    state[_N] = np.uint32(pos)
+
+_state_views = {}  # state address -> uint32 view of numpy's struct, checked once
+
+def _state_view(bit_generator):
+    "Return a checked uint32 view of an MT19937's state struct, or None if it does not hold what `.state` reports."
+    address = bit_generator.ctypes.state_address
+    view = _state_views.get(address)
+    if view is None:
+        view = np.ctypeslib.as_array((ctypes.c_uint32 * (_N + 1)).from_address(address))
+        reported = bit_generator.state["state"]
+        if not (np.array_equal(view[:_N], reported["key"]) and int(view[_N]) == int(reported["pos"])): return None
+        if len(_state_views) >= 64: _state_views.clear()
+        _state_views[address] = view
+    return view
+
+def _draw_uniforms(rng, out) -> bool:
+    "Fill `out` as `rng.random_sample(out.size)` would and return True, or return False and leave both alone."
+    if type(rng) is not np.random.RandomState: return False
+    bit_generator = getattr(rng, "_bit_generator", None)
+    if type(bit_generator) is not np.random.MT19937: return False
+    with bit_generator.lock:
+        view = _state_view(bit_generator)
+        if view is None: return False
+        _fill_from_state(view, out)
+    return True
+
+def _draws_match_numpy():
+    "Return True if `_draw_uniforms` reproduces `random_sample` across block boundaries, at even and odd positions."
+    rng, reference = np.random.RandomState(2024), np.random.RandomState(2024)
+    for size in (1, 311, 312, 313, 624, 1000, 3, 128_400):
+        if size == 3: rng.randint(10), reference.randint(10)  # one 32-bit draw makes the position odd
+        out = np.empty(size)
+        if not _draw_uniforms(rng, out) or not np.array_equal(out, reference.random_sample(size)): return False
+    return bool(np.array_equal(rng.random_sample(5), reference.random_sample(5)))
+
+# %% ../nbs/09_compiled.ipynb #c12f024d
+@numba.njit(cache=True, error_model="numpy")
+def _pcd1_update(sgemm_address, vectorized_exp, v_data, W, b, c, chains, uniforms, step, h_data, v_model, h_model,
                  positive, negative, data_sums, sample_sums, h_data_sums, h_model_sums):
     "One float32 PCD-1 update of W, b, c and the chains in place, with scikit-learn's arithmetic."
     n_rows, n_visible = v_data.shape
@@ -97,16 +253,16 @@ def _pcd1_update(sgemm_address, v_data, W, b, c, chains, uniforms, step, h_data,
     step32 = np.float32(step)
 
     _matmul(sgemm_address, v_data, W, h_data)
-    _logistic_of_input(h_data, c)
+    _logistic_of_input(h_data, c, vectorized_exp)
     _matmul(sgemm_address, chains, W.T, v_model)
-    _logistic_of_input(v_model, b)
+    _logistic_of_input(v_model, b, vectorized_exp)
     k = 0
     for i in range(n_chains):
         for j in range(n_visible):
             v_model[i, j] = 1.0 if uniforms[k] < v_model[i, j] else 0.0
             k += 1
     _matmul(sgemm_address, v_model, W, h_model)
-    _logistic_of_input(h_model, c)
+    _logistic_of_input(h_model, c, vectorized_exp)
 
     _matmul(sgemm_address, v_data.T, h_data, positive)
     _matmul(sgemm_address, v_model.T, h_model, negative)
@@ -134,11 +290,20 @@ def _pcd1_update(sgemm_address, v_data, W, b, c, chains, uniforms, step, h_data,
             chains[i, j] = 1.0 if uniforms[k] < h_model[i, j] else 0.0
             k += 1
 
-# %% ../nbs/09_compiled.ipynb #341eb3f0
+# %% ../nbs/09_compiled.ipynb #d6490415
+@functools.cache
+def _checked_speedups():
+    "Return which of the two speed-ups reproduce scipy's and numpy's numbers in this process. The answer is computed once."
+    return {"vectorized_exp": _vectorized_exp_matches_scipy(), "fast_draws": _draws_match_numpy()}
+
 class CompiledPCDUpdate:
     "Float32 PCD-1 updates on binary units by the numba kernel, bit for bit equal to `BufferedPCDUpdate`."
-    def __init__(self, params:RBMParams, learning_rate:float):
+    def __init__(self, params:RBMParams, learning_rate:float, vectorized_exp:bool|None=None, fast_draws:bool|None=None):
         self.params, self.learning_rate = params, float(learning_rate)
+        # By default each speed-up is used where its check against scipy or numpy passed in this process.
+        checked = _checked_speedups()
+        self.vectorized_exp = checked["vectorized_exp"] if vectorized_exp is None else vectorized_exp
+        self.fast_draws = checked["fast_draws"] if fast_draws is None else fast_draws
         self._sgemm_address = numpy_sgemm()[1]
         self._fallback = BufferedPCDUpdate(params, learning_rate)
         self._shape, self._buffers = None, None
@@ -153,6 +318,7 @@ class CompiledPCDUpdate:
         shape = (n_rows, n_chains, n_visible, n_hidden)
         if shape != self._shape:
             empty = lambda *dims: np.empty(dims, np.float32)
+            self._uniforms = np.empty(n_chains * (n_visible + n_hidden))
             self._buffers = (empty(n_rows, n_hidden), empty(n_chains, n_visible), empty(n_chains, n_hidden),
                              empty(n_visible, n_hidden), empty(n_visible, n_hidden), empty(n_visible),
                              np.empty(n_visible), empty(n_hidden), empty(n_hidden))
@@ -163,12 +329,13 @@ class CompiledPCDUpdate:
         "Apply one update for the minibatch `v_data`, advancing `chains` in place; return the chains."
         if not self._accepts(v_data, chains): return self._fallback(v_data, chains, rng)
         (n_rows, n_visible), (n_chains, n_hidden), p = v_data.shape, chains.shape, self.params
-        uniforms = rng.random_sample(n_chains * (n_visible + n_hidden))
-        _pcd1_update(self._sgemm_address, v_data, p.W, p.b, p.c, chains, uniforms, self.learning_rate / n_rows,
-                     *self._get_buffers(n_rows, n_chains, n_visible, n_hidden))
+        buffers = self._get_buffers(n_rows, n_chains, n_visible, n_hidden)
+        uniforms = self._uniforms
+        if not (self.fast_draws and _draw_uniforms(rng, uniforms)): uniforms = rng.random_sample(uniforms.size)
+        _pcd1_update(self._sgemm_address, self.vectorized_exp, v_data, p.W, p.b, p.c, chains, uniforms, self.learning_rate / n_rows, *buffers)
         return chains
 
-# %% ../nbs/09_compiled.ipynb #c12f024d
+# %% ../nbs/09_compiled.ipynb #7852a4aa
 def _self_check():
     "Return True if the kernel reproduces BufferedPCDUpdate exactly on two small models."
     rng = np.random.default_rng(0)
@@ -198,7 +365,10 @@ def status() -> str:
     if os.environ.get("RBM_LIT_COMPILED", "1") == "0": return "off: RBM_LIT_COMPILED=0 is set"
     problem = _kernel_problem()
     if problem: return f"off: {problem}"
-    return f"on: numba {numba.__version__}, BLAS {numpy_sgemm()[0]}"
+    checked = _checked_speedups()
+    exp = "a vectorized copy of glibc's expf" if checked["vectorized_exp"] else "libm's expf"
+    draws = "drawn from the MT19937 state" if checked["fast_draws"] else "drawn by random_sample"
+    return f"on: numba {numba.__version__}, exp by {exp}, uniforms {draws}, BLAS {numpy_sgemm()[0]}"
 
 def compiled_pcd_update(params:RBMParams, learning_rate:float):
     "Return a `CompiledPCDUpdate` for float32 binary units if the kernel can run here, else None."

@@ -109,3 +109,21 @@ def test_make_update_skips_kernel_for_other_units():
         pass
     p = RBMParams(np.zeros((6, 4), np.float32), np.zeros(6, np.float32), np.zeros(4, np.float32), hidden=SubclassedUnits())
     assert type(make_update(p, PCD(k=1), 0.1)) is BufferedPCDUpdate
+
+
+def test_vectorized_exp_equals_scipy_on_all_floats():
+    # Every float32 bit pattern, including zeros, subnormals, infinities and NaNs, in chunks of 2**24 (about 30 s).
+    if not compiled._checked_speedups()["vectorized_exp"]:
+        pytest.skip(f"the vectorized expf is off here: {compiled.status()}")
+    from scipy.special import expit
+    offsets = np.arange(2**24, dtype=np.uint32)
+    zero_bias = np.zeros(2**24, np.float32)
+    mismatches, examples = 0, []
+    for chunk in range(2**8):
+        x = (offsets + np.uint32(chunk << 24)).view(np.float32)
+        field = x[None, :].copy()
+        compiled._logistic_of_input(field, zero_bias, True)
+        differ = field[0].view(np.uint32) != expit(x).view(np.uint32)
+        mismatches += int(np.count_nonzero(differ))
+        if np.any(differ) and not examples: examples = x[differ][:5].tolist()
+    assert mismatches == 0, f"{mismatches} inputs differ from scipy's expit, for example {examples}"
