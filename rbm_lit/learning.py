@@ -230,19 +230,20 @@ class BufferedPCDUpdate:
         p.c += step * (h_data.sum(axis=0) - h_model.sum(axis=0))
         return p.hidden.sample(None, rng, mean=h_model, out=chains)
 
-def _compiled_update(params:RBMParams, learning_rate:float):
+def _compiled_update(params:RBMParams, learning_rate:float, mean_over_chains:bool):
     "Return the numba kernel's update from `rbm_lit.compiled` if it can run here, else None."
     if os.environ.get("RBM_LIT_COMPILED", "1") == "0": return None
     try: from rbm_lit.compiled import compiled_pcd_update  # imports numba, which is optional
     except ImportError: return None
-    return compiled_pcd_update(params, learning_rate)
+    return compiled_pcd_update(params, learning_rate, mean_over_chains)
 
 def make_update(params:RBMParams, sampler:Sampler, learning_rate:float, mean_over_chains:bool=False):
     "Return a function `update(v_data, chains, rng) -> chains` that applies `update_step` or a faster equivalent."
-    if type(sampler) is PCD and sampler.k == 1 and params.W.dtype == np.float64:
-        return StackedPCDUpdate(params, learning_rate, mean_over_chains)
-    if type(sampler) is PCD and sampler.k == 1 and not mean_over_chains:
-        return _compiled_update(params, learning_rate) or BufferedPCDUpdate(params, learning_rate)
+    if type(sampler) is PCD and sampler.k == 1:
+        compiled = _compiled_update(params, learning_rate, mean_over_chains)
+        if compiled: return compiled
+        if params.W.dtype == np.float64: return StackedPCDUpdate(params, learning_rate, mean_over_chains)
+        if not mean_over_chains: return BufferedPCDUpdate(params, learning_rate)
     def update(v_data, chains, rng):
         return update_step(params, v_data, chains, sampler, learning_rate, rng, mean_over_chains)
     return update

@@ -1,4 +1,6 @@
-"""The compiled float32 update: used where numba is installed, and bit for bit equal to numpy's path and scikit-learn."""
+"""The compiled update: used where numba is installed, and bit for bit equal to numpy's path and scikit-learn."""
+import functools
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
@@ -7,7 +9,7 @@ from sklearn.neural_network import BernoulliRBM as SklearnRBM
 import rbm_lit.estimator
 from rbm_lit import BernoulliRBM
 from rbm_lit.energy import BernoulliUnits
-from rbm_lit.learning import BufferedPCDUpdate, PCD, RBMParams, make_update
+from rbm_lit.learning import BufferedPCDUpdate, PCD, RBMParams, make_update, update_step
 
 compiled = pytest.importorskip("rbm_lit.compiled", reason="numba is not installed")
 
@@ -44,9 +46,15 @@ def test_float32_fit_uses_kernel(update_types):
     assert update_types == ["CompiledPCDUpdate"]
 
 
-def test_float64_fit_does_not_use_kernel(update_types):
+def test_float64_fit_uses_kernel_with_vectorized_exp(update_types):
     BernoulliRBM(n_components=16, n_iter=1, random_state=0).fit(digits32().astype(np.float64))
-    assert update_types == ["StackedPCDUpdate"]
+    fast_exp = compiled._checked_speedups()["vectorized_exp"][np.dtype(np.float64)]
+    assert update_types == ["CompiledPCDUpdate" if fast_exp else "StackedPCDUpdate"]
+
+
+def test_mean_over_chains_uses_kernel(update_types):
+    BernoulliRBM(n_components=16, n_iter=1, random_state=0, mean_over_chains=True).fit(digits32())
+    assert update_types == ["CompiledPCDUpdate"]
 
 
 def test_environment_variable_turns_kernel_off(update_types, monkeypatch):
@@ -56,15 +64,21 @@ def test_environment_variable_turns_kernel_off(update_types, monkeypatch):
     assert compiled.status() == "off: RBM_LIT_COMPILED=0 is set"
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("batch_size, n_components, shuffle", [(10, 64, False), (7, 33, True), (256, 100, False), (2, 2, False)])
-def test_kernel_fit_equals_numpy_path_and_sklearn(batch_size, n_components, shuffle, monkeypatch):
-    X = digits32()
+def test_kernel_fit_equals_numpy_path_and_sklearn(batch_size, n_components, shuffle, dtype, monkeypatch):
+    X = digits32().astype(dtype)
     settings = dict(n_components=n_components, batch_size=batch_size, n_iter=3, learning_rate=0.05, random_state=4)
     with_kernel = BernoulliRBM(shuffle=shuffle, **settings).fit(X)
     monkeypatch.setenv("RBM_LIT_COMPILED", "0")
     without_kernel = BernoulliRBM(shuffle=shuffle, **settings).fit(X)
+    # Without the kernel, float64 takes StackedPCDUpdate, which reorders sums and agrees only to rounding.
     for a, b in zip(fit_params(with_kernel), fit_params(without_kernel)):
-        np.testing.assert_array_equal(a, b)
+        if dtype == np.float32:
+            np.testing.assert_array_equal(a, b)
+        else:
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
+    assert without_kernel.components_.dtype == dtype
     if not shuffle:
         reference = SklearnRBM(**settings).fit(X)
         for a, b in zip(fit_params(with_kernel), fit_params(reference)):
@@ -127,3 +141,48 @@ def test_vectorized_exp_equals_scipy_on_all_floats():
         mismatches += int(np.count_nonzero(differ))
         if np.any(differ) and not examples: examples = x[differ][:5].tolist()
     assert mismatches == 0, f"{mismatches} inputs differ from scipy's expit, for example {examples}"
+
+
+def test_kernel_equals_reference_on_random_shapes():
+    # Layer sizes up to a few hundred units and batches up to 600 rows, where BLAS switches kernels and blocks its sums.
+    rng = np.random.default_rng(11)
+    for trial in range(12):
+        n_visible, n_hidden, n_chains = (int(n) for n in rng.integers(2, [900, 700, 600]))
+        sizes = (n_chains, int(rng.integers(2, n_chains + 1)))
+        for dtype in (np.float32, np.float64):
+            data = (rng.random((n_chains, n_visible)) < 0.3).astype(dtype)
+            start = rng.normal(0, 0.1, (n_visible, n_hidden)).astype(dtype)
+            results = []
+            mean_over_chains = bool(trial % 2)
+            for use_kernel in (True, False):
+                p = RBMParams(start.copy(), np.zeros(n_visible, dtype), np.zeros(n_hidden, dtype),
+                              compiled._SCIPY_BERNOULLI, compiled._SCIPY_BERNOULLI)
+                chains, seeded = np.zeros((n_chains, n_hidden), dtype), np.random.RandomState(trial)
+                if use_kernel:
+                    update = compiled.CompiledPCDUpdate(p, 0.05, mean_over_chains)
+                else:
+                    update = functools.partial(update_step, p, sampler=PCD(k=1), learning_rate=0.05,
+                                               mean_over_chains=mean_over_chains)
+                for n_rows in sizes:
+                    chains = update(v_data=data[:n_rows], chains=chains, rng=seeded)
+                results.append((p.W, p.b, p.c, chains))
+            for name, a, b in zip(("W", "b", "c", "chains"), *results):
+                assert np.array_equal(a, b), f"{name} differs for {n_visible} x {n_hidden}, {n_chains} chains, {dtype.__name__}"
+
+
+def test_vectorized_exp_equals_scipy_on_float64_sample():
+    # A float64 sample: uniform over [-800, 800], over the bit patterns, and consecutive doubles around glibc's bounds.
+    if not compiled._checked_speedups()["vectorized_exp"][np.dtype(np.float64)]:
+        pytest.skip(f"the vectorized exp is off here: {compiled.status()}")
+    from scipy.special import expit
+    rng = np.random.default_rng(5)
+    bounds = np.array([2.0**-54, 36.7368005696771, 512.0, 708.396418532264, 709.782712893384, 745.1332191019411, 1024.0])
+    neighbors = [np.nextafter(bound, np.inf) if step > 0 else np.nextafter(bound, -np.inf) for bound in bounds for step in (1, -1)]
+    around_bounds = np.concatenate([bound + np.arange(-2000, 2000) * np.spacing(bound) for bound in bounds])
+    samples = [rng.uniform(-800, 800, 4_000_000), rng.integers(0, 2**64, 4_000_000, dtype=np.uint64).view(np.float64),
+               np.array(neighbors), around_bounds, -around_bounds]
+    for x in samples:
+        field = x[None, :].copy()
+        compiled._logistic_of_input(field, np.zeros(x.size), True)
+        differ = field[0].view(np.uint64) != expit(x).view(np.uint64)
+        assert not differ.any(), f"{int(differ.sum())} inputs differ from scipy's expit, for example {x[differ][:5].tolist()}"
