@@ -43,7 +43,7 @@ from threadpoolctl import threadpool_limits
 import rbm_lit
 from rbm_lit import BernoulliRBM as RbmLitRBM
 from rbm_lit.energy import exact_log_partition
-from rbm_lit.learning import RBMParams
+from rbm_lit.learning import RBMParams, compiled_update_status
 
 # Variables that pin OpenBLAS to an older kernel on processors where some OpenBLAS builds misbehave.
 OPENBLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -119,15 +119,6 @@ def rbm_lit_revision():
     except (OSError, subprocess.CalledProcessError):
         return "not a git checkout"
     return f"{commit} with uncommitted changes in rbm_lit/" if changes else commit
-
-
-def compiled_update_status():
-    "Say whether rbm_lit trains with its compiled update here, and with which parts, or why it does not."
-    try:
-        from rbm_lit.compiled import status
-    except ImportError as error:
-        return f"off: {error}"
-    return status()
 
 
 def environment_rows():

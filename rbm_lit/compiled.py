@@ -19,7 +19,7 @@ from scipy.special import expit
 from threadpoolctl import threadpool_info
 
 from .energy import BernoulliUnits
-from .learning import PCD, BufferedPCDUpdate, RBMParams, StackedPCDUpdate, update_step
+from .learning import PCD, BufferedPCDUpdate, RBMParams, _compiled_disabled, update_step
 
 # %% ../nbs/09_compiled.ipynb #bcd8aaa8
 try:
@@ -348,12 +348,6 @@ def _pcd1_update(gemm_address, vectorized_exp, v_data, W, b, c, chains, uniforms
             k += 1
 
 # %% ../nbs/09_compiled.ipynb #caf468a4
-class _ScipyBernoulli(BernoulliUnits):
-    "Binary units whose mean is scipy's expit in every dtype, as in scikit-learn: the reference for the kernel's checks."
-    def mean(self, total_input, out=None): return expit(total_input, out=out)
-
-_SCIPY_BERNOULLI = _ScipyBernoulli()
-
 @functools.cache
 def _checked_speedups():
     "Return which of the two speed-ups reproduce scipy's and numpy's numbers in this process. The answer is computed once."
@@ -361,7 +355,7 @@ def _checked_speedups():
             "fast_draws": _draws_match_numpy()}
 
 class CompiledPCDUpdate:
-    "PCD-1 updates on binary units by the numba kernel, bit for bit equal to `BufferedPCDUpdate` with scipy's expit."
+    "PCD-1 updates on binary units by the numba kernel, bit for bit equal to `update_step`."
     def __init__(self, params:RBMParams, learning_rate:float, mean_over_chains:bool=False,
                  vectorized_exp:bool|None=None, fast_draws:bool|None=None):
         self.params, self.learning_rate, self.dtype = params, float(learning_rate), params.W.dtype
@@ -371,7 +365,6 @@ class CompiledPCDUpdate:
         self.vectorized_exp = checked["vectorized_exp"][self.dtype] if vectorized_exp is None else vectorized_exp
         self.fast_draws = checked["fast_draws"] if fast_draws is None else fast_draws
         self._gemm_address = numpy_gemm()[1][self.dtype]
-        self._stacked_fallback = StackedPCDUpdate(params, learning_rate, mean_over_chains)
         self._shape, self._buffers = None, None
 
     def _accepts(self, v_data, chains):
@@ -380,18 +373,9 @@ class CompiledPCDUpdate:
         return (not sp.issparse(v_data) and all(x.dtype == self.dtype and x.flags.c_contiguous for x in arrays)
                 and min(v_data.shape + chains.shape) >= 2)
 
-    def _fallback(self, chains):
-        "Return the numpy update for a call that the kernel cannot take."
-        # With a single chain or a single unit in a layer every call comes here, so float64 takes the faster
-        # StackedPCDUpdate, which is within 1e-10 of scikit-learn rather than equal to it.
-        if self.dtype == np.float64 and min(chains.shape + self.params.W.shape) == 1: return self._stacked_fallback
-        return self._exact_fallback
-
-    def _exact_fallback(self, v_data, chains, rng):
-        # update_step with units whose logistic is scipy's expit, as in the kernel and scikit-learn.
-        p = self.params
-        scipy_params = RBMParams(p.W, p.b, p.c, _SCIPY_BERNOULLI, _SCIPY_BERNOULLI)
-        return update_step(scipy_params, v_data, chains, PCD(k=1), self.learning_rate, rng, self.mean_over_chains)
+    def _fallback(self, v_data, chains, rng):
+        "Apply the update with numpy's calls, for a call the kernel cannot take. The bits are the kernel's."
+        return update_step(self.params, v_data, chains, PCD(k=1), self.learning_rate, rng, self.mean_over_chains)
 
     def _get_buffers(self, n_rows, n_chains, n_visible, n_hidden):
         shape = (n_rows, n_chains, n_visible, n_hidden)
@@ -406,7 +390,7 @@ class CompiledPCDUpdate:
 
     def __call__(self, v_data, chains, rng):
         "Apply one update for the minibatch `v_data`, advancing `chains` in place; return the chains."
-        if not self._accepts(v_data, chains): return self._fallback(chains)(v_data, chains, rng)
+        if not self._accepts(v_data, chains): return self._fallback(v_data, chains, rng)
         (n_rows, n_visible), (n_chains, n_hidden), p = v_data.shape, chains.shape, self.params
         buffers = self._get_buffers(n_rows, n_chains, n_visible, n_hidden)
         uniforms = self._uniforms
@@ -427,7 +411,7 @@ def _self_check():
         start = rng.normal(0, 0.1, (n_visible, n_hidden)).astype(dtype)
         results = []
         for update_class in (CompiledPCDUpdate, BufferedPCDUpdate):
-            p = RBMParams(start.copy(), np.zeros(n_visible, dtype), np.zeros(n_hidden, dtype), _SCIPY_BERNOULLI, _SCIPY_BERNOULLI)
+            p = RBMParams(start.copy(), np.zeros(n_visible, dtype), np.zeros(n_hidden, dtype))
             chains, seeded = np.zeros((n_chains, n_hidden), dtype), np.random.RandomState(1)
             update = update_class(p, 0.1)
             for n_rows in sizes: chains = update(data[:n_rows], chains, seeded)
@@ -445,20 +429,19 @@ def _kernel_problem():
 
 def status() -> str:
     "Say whether `make_update` uses the compiled update in this process, and why not if it does not."
-    if os.environ.get("RBM_LIT_COMPILED", "1") == "0": return "off: RBM_LIT_COMPILED=0 is set"
+    if _compiled_disabled(): return f"off: RBM_LIT_COMPILED={os.environ['RBM_LIT_COMPILED']} is set"
     problem = _kernel_problem()
     if problem: return f"off: {problem}"
     checked = _checked_speedups()
     exp = {np.dtype(np.float32): ("a vectorized copy of glibc's expf", "libm's expf"),
-           np.dtype(np.float64): ("a vectorized copy of glibc's exp", "libm's exp, so float64 uses StackedPCDUpdate")}
+           np.dtype(np.float64): ("a vectorized copy of glibc's exp", "libm's exp")}
     exps = ", ".join(f"{dtype} exp by {names[0] if checked['vectorized_exp'][dtype] else names[1]}" for dtype, names in exp.items())
     draws = "drawn from the MT19937 state" if checked["fast_draws"] else "drawn by random_sample"
     return f"on: numba {numba.__version__}, {exps}, uniforms {draws}, BLAS {numpy_gemm()[0]}"
 
 def compiled_pcd_update(params:RBMParams, learning_rate:float, mean_over_chains:bool=False):
-    "Return a `CompiledPCDUpdate` for binary units if the kernel can run here and is the fastest update, else None."
+    "Return a `CompiledPCDUpdate` for binary units if the kernel can run here, else None."
     binary = type(params.visible) is BernoulliUnits and type(params.hidden) is BernoulliUnits
     dtype = params.W.dtype
     if not binary or dtype not in (np.float32, np.float64) or not status().startswith("on"): return None
-    if dtype == np.float64 and not _checked_speedups()["vectorized_exp"][dtype]: return None
     return CompiledPCDUpdate(params, learning_rate, mean_over_chains)

@@ -65,16 +65,10 @@ class BernoulliUnits(Units):
     def log_partition(self, field, bias): return softplus(field + bias).sum(axis=1)
 
     def mean(self, total_input, out=None):
-        # In float32, scipy's expit, as scikit-learn uses: a one-ulp difference in a probability can flip a
-        # sample and send a training run down another path, and float32 ulps are large enough for that to happen.
-        if total_input.dtype == np.float32: return expit(total_input, out=out)
-        # In float64, 1 / (1 + exp(-a)) in four in-place ufuncs: numpy's vectorized exp makes this about twice as
-        # fast as expit, to which it agrees within two ulps (3e-16). exp(-a) overflows to inf for a < -709, giving 0.
-        out = np.negative(total_input, out=out)
-        with np.errstate(over="ignore"):
-            np.exp(out, out=out)
-        out += 1
-        return np.reciprocal(out, out=out)
+        # scipy's expit, as scikit-learn uses. numpy's vectorized exp would be faster in float64 but differs from it
+        # in the last bit now and then, and a one-ulp difference in a probability can flip a sample and send a
+        # training run down another path.
+        return expit(total_input, out=out)
 
     def sample(self, total_input, rng, mean=None, out=None):
         p = self.mean(total_input) if mean is None else mean

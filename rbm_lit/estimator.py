@@ -185,15 +185,15 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return self
 
     def partial_fit(self, X, y=None):
-        "Update the model with the rows of `X`, one minibatch of `batch_size` rows at a time; return the estimator."
+        "Make one update with all rows of `X` as its minibatch, as scikit-learn does; return the estimator."
         self._validate_params()
         first_call = not hasattr(self, "components_")
-        X, dtype = self._validate_training_data(X, first_call, (np.float64, np.float32) if first_call else self.components_.dtype)
+        # Like scikit-learn, a first call trains a float64 model whatever the dtype of `X`, unlike `fit`.
+        X, dtype = self._validate_training_data(X, first_call, np.float64 if first_call else self.components_.dtype)
         self._check_input_range(X)
         if not hasattr(self, "random_state_"): self.random_state_ = check_random_state(self.random_state)
         if first_call: self._initialize(X.shape[1], dtype, self.random_state_)
-        batch_slices = [slice(start, start + self.batch_size) for start in range(0, X.shape[0], self.batch_size)]
-        self._train_minibatches(X, batch_slices, self.random_state_)
+        self._train_minibatches(X, [slice(None)], self.random_state_)
         return self
 
     def transform(self, X):
@@ -249,7 +249,9 @@ class BernoulliRBM(RBM):
 
         flipped = (np.arange(v.shape[0]), rng.randint(0, v.shape[1], v.shape[0]))
         if sp.issparse(v):
-            change = (1 - 2 * np.asarray(v[flipped]).ravel()).astype(v.dtype)
+            # scikit-learn's expression. Indexing a float32 sparse matrix this way gives float64 values, so the
+            # flipped rows and the scores come out in float64, and rbm_lit's do too.
+            change = np.asarray(-2 * v[flipped] + 1).ravel()
             v_flipped = v + type(v)((change, flipped), shape=v.shape)
         else:
             v_flipped = v.copy()

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['RBMParams', 'exact_model_statistics', 'log_likelihood_gradient', 'Sampler', 'PCD', 'CD', 'update_step',
-           'StackedPCDUpdate', 'BufferedPCDUpdate', 'make_update']
+           'StackedPCDUpdate', 'BufferedPCDUpdate', 'compiled_update_status', 'make_update']
 
 # %% ../nbs/02_learning.ipynb #16224854
 import os
@@ -230,9 +230,20 @@ class BufferedPCDUpdate:
         p.c += step * (h_data.sum(axis=0) - h_model.sum(axis=0))
         return p.hidden.sample(None, rng, mean=h_model, out=chains)
 
+def _compiled_disabled() -> bool:
+    "Return True if the environment variable RBM_LIT_COMPILED turns the compiled update off (0, false, no or off)."
+    return os.environ.get("RBM_LIT_COMPILED", "").strip().lower() in {"0", "false", "no", "off"}
+
+def compiled_update_status() -> str:
+    "Say whether `make_update` uses the compiled update of `rbm_lit.compiled` in this process, and why not if it does not."
+    if _compiled_disabled(): return f"off: RBM_LIT_COMPILED={os.environ['RBM_LIT_COMPILED']} is set"
+    try: from rbm_lit.compiled import status  # imports numba, which is optional
+    except ImportError as error: return f"off: {error}"
+    return status()
+
 def _compiled_update(params:RBMParams, learning_rate:float, mean_over_chains:bool):
     "Return the numba kernel's update from `rbm_lit.compiled` if it can run here, else None."
-    if os.environ.get("RBM_LIT_COMPILED", "1") == "0": return None
+    if _compiled_disabled(): return None
     try: from rbm_lit.compiled import compiled_pcd_update  # imports numba, which is optional
     except ImportError: return None
     return compiled_pcd_update(params, learning_rate, mean_over_chains)
@@ -242,7 +253,6 @@ def make_update(params:RBMParams, sampler:Sampler, learning_rate:float, mean_ove
     if type(sampler) is PCD and sampler.k == 1:
         compiled = _compiled_update(params, learning_rate, mean_over_chains)
         if compiled: return compiled
-        if params.W.dtype == np.float64: return StackedPCDUpdate(params, learning_rate, mean_over_chains)
         if not mean_over_chains: return BufferedPCDUpdate(params, learning_rate)
     def update(v_data, chains, rng):
         return update_step(params, v_data, chains, sampler, learning_rate, rng, mean_over_chains)

@@ -46,10 +46,9 @@ def test_float32_fit_uses_kernel(update_types):
     assert update_types == ["CompiledPCDUpdate"]
 
 
-def test_float64_fit_uses_kernel_with_vectorized_exp(update_types):
+def test_float64_fit_uses_kernel(update_types):
     BernoulliRBM(n_components=16, n_iter=1, random_state=0).fit(digits32().astype(np.float64))
-    fast_exp = compiled._checked_speedups()["vectorized_exp"][np.dtype(np.float64)]
-    assert update_types == ["CompiledPCDUpdate" if fast_exp else "StackedPCDUpdate"]
+    assert update_types == ["CompiledPCDUpdate"]
 
 
 def test_mean_over_chains_uses_kernel(update_types):
@@ -72,12 +71,8 @@ def test_kernel_fit_equals_numpy_path_and_sklearn(batch_size, n_components, shuf
     with_kernel = BernoulliRBM(shuffle=shuffle, **settings).fit(X)
     monkeypatch.setenv("RBM_LIT_COMPILED", "0")
     without_kernel = BernoulliRBM(shuffle=shuffle, **settings).fit(X)
-    # Without the kernel, float64 takes StackedPCDUpdate, which reorders sums and agrees only to rounding.
     for a, b in zip(fit_params(with_kernel), fit_params(without_kernel)):
-        if dtype == np.float32:
-            np.testing.assert_array_equal(a, b)
-        else:
-            np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
+        np.testing.assert_array_equal(a, b)
     assert without_kernel.components_.dtype == dtype
     if not shuffle:
         reference = SklearnRBM(**settings).fit(X)
@@ -155,8 +150,7 @@ def test_kernel_equals_reference_on_random_shapes():
             results = []
             mean_over_chains = bool(trial % 2)
             for use_kernel in (True, False):
-                p = RBMParams(start.copy(), np.zeros(n_visible, dtype), np.zeros(n_hidden, dtype),
-                              compiled._SCIPY_BERNOULLI, compiled._SCIPY_BERNOULLI)
+                p = RBMParams(start.copy(), np.zeros(n_visible, dtype), np.zeros(n_hidden, dtype))
                 chains, seeded = np.zeros((n_chains, n_hidden), dtype), np.random.RandomState(trial)
                 if use_kernel:
                     update = compiled.CompiledPCDUpdate(p, 0.05, mean_over_chains)
