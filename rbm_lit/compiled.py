@@ -303,8 +303,9 @@ def _draws_match_numpy():
 
 # %% ../nbs/09_compiled.ipynb #d6490415
 @numba.njit(cache=True, error_model="numpy")
-def _pcd1_update(gemm_address, vectorized_exp, v_data, W, b, c, chains, uniforms, step, typed_step, scale, typed_scale,
-                 h_data, v_model, h_model, positive, negative, data_sums, sample_sums, h_data_sums, h_model_sums):
+def _pcd1_update(gemm_address, vectorized_exp, swapped_negative, v_data, W, b, c, chains, uniforms, step, typed_step,
+                 scale, typed_scale, h_data, v_model, h_model, positive, negative, data_sums, sample_sums, h_data_sums,
+                 h_model_sums):
     "Make one PCD-1 update of W, b, c and the chains in place, with scikit-learn's arithmetic in W's dtype."
     n_rows, n_visible = v_data.shape
     n_chains, n_hidden = chains.shape
@@ -322,10 +323,17 @@ def _pcd1_update(gemm_address, vectorized_exp, v_data, W, b, c, chains, uniforms
     _logistic_of_input(h_model, c, vectorized_exp)
 
     _matmul(gemm_address, v_data.T, h_data, positive)
-    _matmul(gemm_address, h_model.T, v_model, negative)
-    for i in range(n_visible):
-        for j in range(n_hidden):
-            W[i, j] += (positive[i, j] - negative[j, i] * typed_scale) * typed_step
+    if swapped_negative:
+        # negative is n_visible x n_hidden, the transpose of numpy's product with the same bits.
+        _matmul(gemm_address, v_model.T, h_model, negative)
+        for i in range(n_visible):
+            for j in range(n_hidden):
+                W[i, j] += (positive[i, j] - negative[i, j] * typed_scale) * typed_step
+    else:
+        _matmul(gemm_address, h_model.T, v_model, negative)
+        for i in range(n_visible):
+            for j in range(n_hidden):
+                W[i, j] += (positive[i, j] - negative[j, i] * typed_scale) * typed_step
 
     data_sums[:] = 0
     sample_sums[:] = 0
@@ -348,6 +356,15 @@ def _pcd1_update(gemm_address, vectorized_exp, v_data, W, b, c, chains, uniforms
             k += 1
 
 # %% ../nbs/09_compiled.ipynb #caf468a4
+def _swapped_product_is_exact(gemm_address, v_model, h_model) -> bool:
+    "Return True if BLAS computes v_model.T @ h_model with the bits of numpy's (h_model.T @ v_model).T in these buffers."
+    rng = np.random.default_rng(0)
+    v_model[...] = rng.random(v_model.shape) < 0.5  # binary, as the samples are
+    h_model[...] = rng.random(h_model.shape)
+    swapped = np.empty((v_model.shape[1], h_model.shape[1]), v_model.dtype)
+    _matmul(gemm_address, v_model.T, h_model, swapped)
+    return bool(np.array_equal(swapped, (h_model.T @ v_model).T))
+
 @functools.cache
 def _checked_speedups():
     "Return which of the two speed-ups reproduce scipy's and numpy's numbers in this process. The answer is computed once."
@@ -382,9 +399,11 @@ class CompiledPCDUpdate:
         if shape != self._shape:
             empty = lambda *dims: np.empty(dims, self.dtype)
             self._uniforms = np.empty(n_chains * (n_visible + n_hidden))
-            self._buffers = (empty(n_rows, n_hidden), empty(n_chains, n_visible), empty(n_chains, n_hidden),
-                             empty(n_visible, n_hidden), empty(n_hidden, n_visible), empty(n_visible),
-                             np.empty(n_visible), empty(n_hidden), empty(n_hidden))
+            v_model, h_model = empty(n_chains, n_visible), empty(n_chains, n_hidden)
+            self._swapped_negative = _swapped_product_is_exact(self._gemm_address, v_model, h_model)
+            negative = empty(n_visible, n_hidden) if self._swapped_negative else empty(n_hidden, n_visible)
+            self._buffers = (empty(n_rows, n_hidden), v_model, h_model, empty(n_visible, n_hidden), negative,
+                             empty(n_visible), np.empty(n_visible), empty(n_hidden), empty(n_hidden))
             self._shape = shape
         return self._buffers
 
@@ -397,7 +416,7 @@ class CompiledPCDUpdate:
         if not (self.fast_draws and _draw_uniforms(rng, uniforms)): uniforms = rng.random_sample(uniforms.size)
         step = self.learning_rate / n_rows
         scale = n_rows / n_chains if self.mean_over_chains else 1.0
-        _pcd1_update(self._gemm_address, self.vectorized_exp, v_data, p.W, p.b, p.c, chains, uniforms, step,
+        _pcd1_update(self._gemm_address, self.vectorized_exp, self._swapped_negative, v_data, p.W, p.b, p.c, chains, uniforms, step,
                      self.dtype.type(step), scale, self.dtype.type(scale), *buffers)
         return chains
 
