@@ -12,6 +12,7 @@ import functools
 import itertools
 import math
 import os
+import sys
 
 import numpy as np
 import scipy.sparse as sp
@@ -243,8 +244,26 @@ def _temper(y):
 @numba.njit(cache=True, inline="always")
 def _double_from(a, b): return ((a >> 5) * 67108864.0 + (b >> 6)) / 9007199254740992.0
 
+# Tempering masks for two words in one uint64, with the bits that would cross between the halves cleared.
+_PAIR_LOW_21, _PAIR_LOW_14 = np.uint64(0x001FFFFF001FFFFF), np.uint64(0x00003FFF00003FFF)
+_PAIR_MASK_B, _PAIR_MASK_C = np.uint64(0x9D2C56809D2C5680), np.uint64(0xEFC60000EFC60000)
+_LOW_32 = np.uint64(0xFFFFFFFF)
+
+@numba.njit(cache=True, inline="always")
+def _doubles_from_pairs(pairs, out):
+    "Write the doubles of word pairs read as uint64 (first word in the low half, as on a little-endian machine)."
+    # Tempering both words of a pair in one 64-bit lane vectorizes without the shuffles that splitting them needs.
+    for j in range(out.shape[0]):
+        y = pairs[j]
+        y ^= (y >> np.uint64(11)) & _PAIR_LOW_21
+        y ^= (y << np.uint64(7)) & _PAIR_MASK_B
+        y ^= (y << np.uint64(15)) & _PAIR_MASK_C
+        y ^= (y >> np.uint64(18)) & _PAIR_LOW_14
+        # The 53-bit integer (a >> 5) * 2**26 + (b >> 6) converts to float64 exactly, and so does the scaling.
+        out[j] = np.int64((((y & _LOW_32) >> np.uint64(5)) << np.uint64(26)) | (y >> np.uint64(38))) * 2.0**-53
+
 @numba.njit(cache=True)
-def _fill_from_state(state, out):
+def _fill_from_state(state, out, pairs_as_uint64):
     "Fill `out` with the next legacy doubles of the 625-word MT19937 state (key, then pos), advancing it in place."
     key, pos, i = state[:_N], np.int64(state[_N]), 0
     while i < out.shape[0]:
@@ -254,8 +273,11 @@ def _fill_from_state(state, out):
         # The doubles whose two words both lie in the current block; slicing from 0 lets the loop vectorize.
         count = min((_N - pos) // 2, out.shape[0] - i)
         words, block = key[pos:pos + 2 * count], out[i:i + count]
-        for j in range(count):
-            block[j] = _double_from(_temper(words[2 * j]), _temper(words[2 * j + 1]))
+        if pairs_as_uint64 and pos % 2 == 0:
+            _doubles_from_pairs(words.view(np.uint64), block)
+        else:
+            for j in range(count):
+                block[j] = _double_from(_temper(words[2 * j]), _temper(words[2 * j + 1]))
         i += count
         pos += 2 * count
         # With one word left in the block, the next double takes it and the first word of the next block.
@@ -281,6 +303,10 @@ def _state_view(bit_generator):
         _state_views[address] = view
     return view
 
+def _pairs_as_uint64(view) -> bool:
+    "Return True if word pairs of `view` at even positions can be read as aligned little-endian uint64 values."
+    return sys.byteorder == "little" and view.ctypes.data % 8 == 0
+
 def _draw_uniforms(rng, out) -> bool:
     "Fill `out` as `rng.random_sample(out.size)` would and return True, or return False and leave both alone."
     if type(rng) is not np.random.RandomState: return False
@@ -289,7 +315,7 @@ def _draw_uniforms(rng, out) -> bool:
     with bit_generator.lock:
         view = _state_view(bit_generator)
         if view is None: return False
-        _fill_from_state(view, out)
+        _fill_from_state(view, out, _pairs_as_uint64(view))
     return True
 
 def _draws_match_numpy():
@@ -356,6 +382,8 @@ def _pcd1_update(gemm_address, vectorized_exp, swapped_negative, v_data, W, b, c
             k += 1
 
 # %% ../nbs/09_compiled.ipynb #caf468a4
+_swap_decisions = {}  # (dtype, n_chains, n_visible, n_hidden) -> whether the swapped product has numpy's bits
+
 def _swapped_product_is_exact(gemm_address, v_model, h_model) -> bool:
     "Return True if BLAS computes v_model.T @ h_model with the bits of numpy's (h_model.T @ v_model).T in these buffers."
     rng = np.random.default_rng(0)
@@ -400,7 +428,10 @@ class CompiledPCDUpdate:
             empty = lambda *dims: np.empty(dims, self.dtype)
             self._uniforms = np.empty(n_chains * (n_visible + n_hidden))
             v_model, h_model = empty(n_chains, n_visible), empty(n_chains, n_hidden)
-            self._swapped_negative = _swapped_product_is_exact(self._gemm_address, v_model, h_model)
+            key = (self.dtype, n_chains, n_visible, n_hidden)
+            if key not in _swap_decisions:
+                _swap_decisions[key] = _swapped_product_is_exact(self._gemm_address, v_model, h_model)
+            self._swapped_negative = _swap_decisions[key]
             negative = empty(n_visible, n_hidden) if self._swapped_negative else empty(n_hidden, n_visible)
             self._buffers = (empty(n_rows, n_hidden), v_model, h_model, empty(n_visible, n_hidden), negative,
                              empty(n_visible), np.empty(n_visible), empty(n_hidden), empty(n_hidden))
