@@ -340,10 +340,14 @@ def _pcd1_update(gemm_address, vectorized_exp, swapped_negative, v_data, W, b, c
     _logistic_of_input(h_data, c, vectorized_exp)
     _matmul(gemm_address, chains, W.T, v_model)
     _logistic_of_input(v_model, b, vectorized_exp)
+    # Sample the chains' visible states, and sum them per unit in the same pass, as integers in float64.
+    sample_sums[:] = 0
     k = 0
     for i in range(n_chains):
         for j in range(n_visible):
-            v_model[i, j] = 1.0 if uniforms[k] < v_model[i, j] else 0.0
+            sample = 1.0 if uniforms[k] < v_model[i, j] else 0.0
+            v_model[i, j] = sample
+            sample_sums[j] += sample
             k += 1
     _matmul(gemm_address, v_model, W, h_model)
     _logistic_of_input(h_model, c, vectorized_exp)
@@ -361,25 +365,24 @@ def _pcd1_update(gemm_address, vectorized_exp, swapped_negative, v_data, W, b, c
             for j in range(n_hidden):
                 W[i, j] += (positive[i, j] - negative[j, i] * typed_scale) * typed_step
 
-    data_sums[:] = 0
-    sample_sums[:] = 0
-    h_data_sums[:] = 0
+    # The chains' next hidden states, and the sums of their probabilities in the same pass, row after row.
     h_model_sums[:] = 0
+    for i in range(n_chains):
+        for j in range(n_hidden):
+            probability = h_model[i, j]
+            h_model_sums[j] += probability
+            chains[i, j] = 1.0 if uniforms[k] < probability else 0.0
+            k += 1
+
+    data_sums[:] = 0
+    h_data_sums[:] = 0
     for i in range(n_rows):
         for j in range(n_visible): data_sums[j] += v_data[i, j]
         for j in range(n_hidden): h_data_sums[j] += h_data[i, j]
-    for i in range(n_chains):
-        for j in range(n_visible): sample_sums[j] += v_model[i, j]
-        for j in range(n_hidden): h_model_sums[j] += h_model[i, j]
     for j in range(n_visible):
         b[j] = np.float64(b[j]) + step * (np.float64(data_sums[j]) - sample_sums[j] * scale)
     for j in range(n_hidden):
         c[j] += typed_step * (h_data_sums[j] - h_model_sums[j] * typed_scale)
-
-    for i in range(n_chains):
-        for j in range(n_hidden):
-            chains[i, j] = 1.0 if uniforms[k] < h_model[i, j] else 0.0
-            k += 1
 
 # %% ../nbs/09_compiled.ipynb #caf468a4
 _swap_decisions = {}  # (dtype, n_chains, n_visible, n_hidden) -> whether the swapped product has numpy's bits
