@@ -329,15 +329,17 @@ def _draws_match_numpy():
 
 # %% ../nbs/09_compiled.ipynb #d6490415
 @numba.njit(cache=True, error_model="numpy")
-def _pcd1_update(gemm_address, vectorized_exp, swapped_negative, v_data, W, b, c, chains, uniforms, step, typed_step,
-                 scale, typed_scale, h_data, v_model, h_model, positive, negative, data_sums, sample_sums, h_data_sums,
-                 h_model_sums):
+def _pcd1_update(gemm_address, vectorized_exp, swapped_negative, stacked, v_data, W, b, c, chains, uniforms, step,
+                 typed_step, scale, typed_scale, stacked_v, stacked_h, h_data, v_model, h_model, positive, negative,
+                 data_sums, sample_sums, h_data_sums, h_model_sums):
     "Make one PCD-1 update of W, b, c and the chains in place, with scikit-learn's arithmetic in W's dtype."
     n_rows, n_visible = v_data.shape
     n_chains, n_hidden = chains.shape
 
-    _matmul(gemm_address, v_data, W, h_data)
-    _logistic_of_input(h_data, c, vectorized_exp)
+    # v_model is the lower block of stacked_v, and h_data and h_model are the blocks of stacked_h.
+    if not stacked:
+        _matmul(gemm_address, v_data, W, h_data)
+        _logistic_of_input(h_data, c, vectorized_exp)
     _matmul(gemm_address, chains, W.T, v_model)
     _logistic_of_input(v_model, b, vectorized_exp)
     # Sample the chains' visible states, and sum them per unit in the same pass, as integers in float64.
@@ -349,8 +351,13 @@ def _pcd1_update(gemm_address, vectorized_exp, swapped_negative, v_data, W, b, c
             v_model[i, j] = sample
             sample_sums[j] += sample
             k += 1
-    _matmul(gemm_address, v_model, W, h_model)
-    _logistic_of_input(h_model, c, vectorized_exp)
+    if stacked:
+        stacked_v[:n_rows] = v_data
+        _matmul(gemm_address, stacked_v, W, stacked_h)
+        _logistic_of_input(stacked_h, c, vectorized_exp)
+    else:
+        _matmul(gemm_address, v_model, W, h_model)
+        _logistic_of_input(h_model, c, vectorized_exp)
 
     _matmul(gemm_address, v_data.T, h_data, positive)
     if swapped_negative:
@@ -385,7 +392,8 @@ def _pcd1_update(gemm_address, vectorized_exp, swapped_negative, v_data, W, b, c
         c[j] += typed_step * (h_data_sums[j] - h_model_sums[j] * typed_scale)
 
 # %% ../nbs/09_compiled.ipynb #caf468a4
-_swap_decisions = {}  # (dtype, n_chains, n_visible, n_hidden) -> whether the swapped product has numpy's bits
+# (dtype, n_rows, n_chains, n_visible, n_hidden) -> whether the swapped and the stacked products have numpy's bits
+_layout_decisions = {}
 
 def _swapped_product_is_exact(gemm_address, v_model, h_model) -> bool:
     "Return True if BLAS computes v_model.T @ h_model with the bits of numpy's (h_model.T @ v_model).T in these buffers."
@@ -395,6 +403,15 @@ def _swapped_product_is_exact(gemm_address, v_model, h_model) -> bool:
     swapped = np.empty((v_model.shape[1], h_model.shape[1]), v_model.dtype)
     _matmul(gemm_address, v_model.T, h_model, swapped)
     return bool(np.array_equal(swapped, (h_model.T @ v_model).T))
+
+def _stacked_product_is_exact(gemm_address, stacked_v, stacked_h, n_rows) -> bool:
+    "Return True if one product of both blocks of stacked_v with a W gives numpy's bits for each block separately."
+    rng = np.random.default_rng(1)
+    W = rng.normal(0, 0.1, (stacked_v.shape[1], stacked_h.shape[1])).astype(stacked_v.dtype)
+    stacked_v[...] = rng.random(stacked_v.shape)
+    _matmul(gemm_address, stacked_v, W, stacked_h)
+    return bool(np.array_equal(stacked_h[:n_rows], stacked_v[:n_rows] @ W)
+                and np.array_equal(stacked_h[n_rows:], stacked_v[n_rows:] @ W))
 
 @functools.cache
 def _checked_speedups():
@@ -430,13 +447,15 @@ class CompiledPCDUpdate:
         if shape != self._shape:
             empty = lambda *dims: np.empty(dims, self.dtype)
             self._uniforms = np.empty(n_chains * (n_visible + n_hidden))
-            v_model, h_model = empty(n_chains, n_visible), empty(n_chains, n_hidden)
-            key = (self.dtype, n_chains, n_visible, n_hidden)
-            if key not in _swap_decisions:
-                _swap_decisions[key] = _swapped_product_is_exact(self._gemm_address, v_model, h_model)
-            self._swapped_negative = _swap_decisions[key]
+            stacked_v, stacked_h = empty(n_rows + n_chains, n_visible), empty(n_rows + n_chains, n_hidden)
+            h_data, v_model, h_model = stacked_h[:n_rows], stacked_v[n_rows:], stacked_h[n_rows:]
+            key = (self.dtype, n_rows, n_chains, n_visible, n_hidden)
+            if key not in _layout_decisions:
+                _layout_decisions[key] = (_swapped_product_is_exact(self._gemm_address, v_model, h_model),
+                                          _stacked_product_is_exact(self._gemm_address, stacked_v, stacked_h, n_rows))
+            self._swapped_negative, self._stacked = _layout_decisions[key]
             negative = empty(n_visible, n_hidden) if self._swapped_negative else empty(n_hidden, n_visible)
-            self._buffers = (empty(n_rows, n_hidden), v_model, h_model, empty(n_visible, n_hidden), negative,
+            self._buffers = (stacked_v, stacked_h, h_data, v_model, h_model, empty(n_visible, n_hidden), negative,
                              empty(n_visible), np.empty(n_visible), empty(n_hidden), empty(n_hidden))
             self._shape = shape
         return self._buffers
@@ -450,7 +469,7 @@ class CompiledPCDUpdate:
         if not (self.fast_draws and _draw_uniforms(rng, uniforms)): uniforms = rng.random_sample(uniforms.size)
         step = self.learning_rate / n_rows
         scale = n_rows / n_chains if self.mean_over_chains else 1.0
-        _pcd1_update(self._gemm_address, self.vectorized_exp, self._swapped_negative, v_data, p.W, p.b, p.c, chains, uniforms, step,
+        _pcd1_update(self._gemm_address, self.vectorized_exp, self._swapped_negative, self._stacked, v_data, p.W, p.b, p.c, chains, uniforms, step,
                      self.dtype.type(step), scale, self.dtype.type(scale), *buffers)
         return chains
 

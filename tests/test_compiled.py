@@ -180,3 +180,25 @@ def test_vectorized_exp_equals_scipy_on_float64_sample():
         compiled._logistic_of_input(field, np.zeros(x.size), True)
         differ = field[0].view(np.uint64) != expit(x).view(np.uint64)
         assert not differ.any(), f"{int(differ.sum())} inputs differ from scipy's expit, for example {x[differ][:5].tolist()}"
+
+
+@pytest.mark.parametrize("swapped, stacked", [(False, False), (True, False), (False, True)])
+def test_kernel_layouts_equal_update_step(swapped, stacked, monkeypatch):
+    # Force each way of forming the products, whatever the per-shape checks chose on this machine.
+    n_visible, n_hidden, n_chains, sizes, dtype = 40, 24, 8, (8, 5), np.float32
+    monkeypatch.setitem(compiled._layout_decisions, (np.dtype(dtype), 8, 8, n_visible, n_hidden), (swapped, stacked))
+    monkeypatch.setitem(compiled._layout_decisions, (np.dtype(dtype), 5, 8, n_visible, n_hidden), (swapped, stacked))
+    rng = np.random.default_rng(3)
+    data = (rng.random((n_chains, n_visible)) < 0.3).astype(dtype)
+    start = rng.normal(0, 0.1, (n_visible, n_hidden)).astype(dtype)
+    results = []
+    for use_kernel in (True, False):
+        p = RBMParams(start.copy(), np.zeros(n_visible, dtype), np.zeros(n_hidden, dtype))
+        chains, seeded = np.zeros((n_chains, n_hidden), dtype), np.random.RandomState(0)
+        update = compiled.CompiledPCDUpdate(p, 0.05) if use_kernel else functools.partial(
+            update_step, p, sampler=PCD(k=1), learning_rate=0.05)
+        for n_rows in sizes:
+            chains = update(v_data=data[:n_rows], chains=chains, rng=seeded)
+        results.append((p.W, p.b, p.c, chains))
+    for name, a, b in zip(("W", "b", "c", "chains"), *results):
+        np.testing.assert_array_equal(a, b, err_msg=name)
