@@ -36,6 +36,31 @@ def fit_params(model):
     return model.components_, model.intercept_visible_, model.intercept_hidden_, model.h_samples_
 
 
+def train_kernel_and_reference(n_visible, n_hidden, n_chains, sizes, dtype, seed, mean_over_chains=False):
+    "Train from one random start by the kernel and by update_step; return both results as (W, b, c, chains)."
+    rng = np.random.default_rng(seed)
+    data = (rng.random((max(sizes), n_visible)) < 0.3).astype(dtype)
+    start = rng.normal(0, 0.1, (n_visible, n_hidden)).astype(dtype)
+    results = []
+    for use_kernel in (True, False):
+        p = RBMParams(start.copy(), np.zeros(n_visible, dtype), np.zeros(n_hidden, dtype))
+        chains, seeded = np.zeros((n_chains, n_hidden), dtype), np.random.RandomState(seed)
+        if use_kernel:
+            update = compiled.CompiledPCDUpdate(p, 0.05, mean_over_chains)
+        else:
+            update = functools.partial(update_step, p, sampler=PCD(k=1), learning_rate=0.05,
+                                       mean_over_chains=mean_over_chains)
+        for n_rows in sizes:
+            chains = update(v_data=data[:n_rows], chains=chains, rng=seeded)
+        results.append((p.W, p.b, p.c, chains))
+    return results
+
+
+def assert_same_results(kernel, reference, case):
+    for name, a, b in zip(("W", "b", "c", "chains"), kernel, reference):
+        assert np.array_equal(a, b), f"{name} differs for {case}"
+
+
 def test_kernel_is_on_with_numba():
     # The dev install has numba and numpy's wheel, so the kernel must be in use. Off here means a lost speed-up.
     assert compiled.status().startswith("on"), compiled.status()
@@ -86,20 +111,9 @@ def test_kernel_fit_equals_numpy_path_and_sklearn(batch_size, n_components, shuf
     (100, 7, 50, (50, 13, 50)),
     (20, 300, 5, (5, 5, 5, 2)),
 ])
-def test_kernel_updates_equal_buffered(n_visible, n_hidden, n_chains, sizes):
-    rng = np.random.default_rng(n_visible)
-    data = (rng.random((max(sizes), n_visible)) < 0.2).astype(np.float32)
-    start = rng.normal(0, 0.05, (n_visible, n_hidden)).astype(np.float32)
-    results = []
-    for update_class in (compiled.CompiledPCDUpdate, BufferedPCDUpdate):
-        p = RBMParams(start.copy(), np.zeros(n_visible, np.float32), np.zeros(n_hidden, np.float32))
-        chains, seeded = np.zeros((n_chains, n_hidden), np.float32), np.random.RandomState(9)
-        update = update_class(p, 0.1)
-        for n_rows in sizes:
-            chains = update(data[:n_rows], chains, seeded)
-        results.append((p.W, p.b, p.c, chains))
-    for a, b in zip(*results):
-        np.testing.assert_array_equal(a, b)
+def test_kernel_updates_equal_update_step(n_visible, n_hidden, n_chains, sizes):
+    kernel, reference = train_kernel_and_reference(n_visible, n_hidden, n_chains, sizes, np.float32, seed=n_visible)
+    assert_same_results(kernel, reference, f"{n_visible} x {n_hidden}")
 
 
 def test_kernel_leaves_random_state_as_numpy_path():
@@ -145,23 +159,9 @@ def test_kernel_equals_reference_on_random_shapes():
         n_visible, n_hidden, n_chains = (int(n) for n in rng.integers(2, [900, 700, 600]))
         sizes = (n_chains, int(rng.integers(2, n_chains + 1)))
         for dtype in (np.float32, np.float64):
-            data = (rng.random((n_chains, n_visible)) < 0.3).astype(dtype)
-            start = rng.normal(0, 0.1, (n_visible, n_hidden)).astype(dtype)
-            results = []
-            mean_over_chains = bool(trial % 2)
-            for use_kernel in (True, False):
-                p = RBMParams(start.copy(), np.zeros(n_visible, dtype), np.zeros(n_hidden, dtype))
-                chains, seeded = np.zeros((n_chains, n_hidden), dtype), np.random.RandomState(trial)
-                if use_kernel:
-                    update = compiled.CompiledPCDUpdate(p, 0.05, mean_over_chains)
-                else:
-                    update = functools.partial(update_step, p, sampler=PCD(k=1), learning_rate=0.05,
-                                               mean_over_chains=mean_over_chains)
-                for n_rows in sizes:
-                    chains = update(v_data=data[:n_rows], chains=chains, rng=seeded)
-                results.append((p.W, p.b, p.c, chains))
-            for name, a, b in zip(("W", "b", "c", "chains"), *results):
-                assert np.array_equal(a, b), f"{name} differs for {n_visible} x {n_hidden}, {n_chains} chains, {dtype.__name__}"
+            kernel, reference = train_kernel_and_reference(
+                n_visible, n_hidden, n_chains, sizes, dtype, seed=trial, mean_over_chains=bool(trial % 2))
+            assert_same_results(kernel, reference, f"{n_visible} x {n_hidden}, {n_chains} chains, {dtype.__name__}")
 
 
 def test_vectorized_exp_equals_scipy_on_float64_sample():
@@ -185,20 +185,8 @@ def test_vectorized_exp_equals_scipy_on_float64_sample():
 @pytest.mark.parametrize("swapped, stacked", [(False, False), (True, False), (False, True)])
 def test_kernel_layouts_equal_update_step(swapped, stacked, monkeypatch):
     # Force each way of forming the products, whatever the per-shape checks chose on this machine.
-    n_visible, n_hidden, n_chains, sizes, dtype = 40, 24, 8, (8, 5), np.float32
-    monkeypatch.setitem(compiled._layout_decisions, (np.dtype(dtype), 8, 8, n_visible, n_hidden), (swapped, stacked))
-    monkeypatch.setitem(compiled._layout_decisions, (np.dtype(dtype), 5, 8, n_visible, n_hidden), (swapped, stacked))
-    rng = np.random.default_rng(3)
-    data = (rng.random((n_chains, n_visible)) < 0.3).astype(dtype)
-    start = rng.normal(0, 0.1, (n_visible, n_hidden)).astype(dtype)
-    results = []
-    for use_kernel in (True, False):
-        p = RBMParams(start.copy(), np.zeros(n_visible, dtype), np.zeros(n_hidden, dtype))
-        chains, seeded = np.zeros((n_chains, n_hidden), dtype), np.random.RandomState(0)
-        update = compiled.CompiledPCDUpdate(p, 0.05) if use_kernel else functools.partial(
-            update_step, p, sampler=PCD(k=1), learning_rate=0.05)
-        for n_rows in sizes:
-            chains = update(v_data=data[:n_rows], chains=chains, rng=seeded)
-        results.append((p.W, p.b, p.c, chains))
-    for name, a, b in zip(("W", "b", "c", "chains"), *results):
-        np.testing.assert_array_equal(a, b, err_msg=name)
+    n_visible, n_hidden, n_chains, sizes, dtype = 40, 24, 8, (8, 5), np.dtype(np.float32)
+    for n_rows in sizes:
+        monkeypatch.setitem(compiled._layout_decisions, (dtype, n_rows, n_chains, n_visible, n_hidden), (swapped, stacked))
+    kernel, reference = train_kernel_and_reference(n_visible, n_hidden, n_chains, sizes, dtype, seed=3)
+    assert_same_results(kernel, reference, f"swapped={swapped}, stacked={stacked}")
