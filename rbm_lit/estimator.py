@@ -259,3 +259,8 @@ class BernoulliRBM(RBM):
 
         difference = self.free_energy(v_flipped) - self.free_energy(v)
         return -v.shape[1] * np.logaddexp(0, -difference)
+
+    def gibbs(self, v):
+        "Return the visible states after one block Gibbs step v -> h -> v from each row of `v`, as booleans."
+        # scikit-learn returns the comparison of uniforms with probabilities, a bool array, and so does this.
+        return super().gibbs(v).astype(bool)

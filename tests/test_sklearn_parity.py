@@ -119,6 +119,7 @@ def test_partial_fit_matches_sklearn_in_small_chunks(digits):
     assert max_difference(ours, theirs, digits[:100]) == 0
     # gibbs draws from the same generator as partial_fit, so it matches too.
     np.testing.assert_array_equal(ours.gibbs(digits[:30]), theirs.gibbs(digits[:30]))
+    assert ours.gibbs(digits[:30]).dtype == theirs.gibbs(digits[:30]).dtype == bool
 
 
 def test_partial_fit_matches_sklearn_on_large_chunks(digits):
