@@ -469,8 +469,9 @@ class CompiledPCDUpdate:
         if not (self.fast_draws and _draw_uniforms(rng, uniforms)): uniforms = rng.random_sample(uniforms.size)
         step = self.learning_rate / n_rows
         scale = n_rows / n_chains if self.mean_over_chains else 1.0
-        _pcd1_update(self._gemm_address, self.vectorized_exp, self._swapped_negative, self._stacked, v_data, p.W, p.b, p.c, chains, uniforms, step,
-                     self.dtype.type(step), scale, self.dtype.type(scale), *buffers)
+        _pcd1_update(self._gemm_address, self.vectorized_exp, self._swapped_negative, self._stacked, v_data,
+                     p.W, p.b, p.c, chains, uniforms, step, self.dtype.type(step), scale, self.dtype.type(scale),
+                     *buffers)
         return chains
 
 # %% ../nbs/09_compiled.ipynb #5269d257
@@ -515,5 +516,5 @@ def compiled_pcd_update(params:RBMParams, learning_rate:float, mean_over_chains:
     "Return a `CompiledPCDUpdate` for binary units if the kernel can run here, else None."
     binary = type(params.visible) is BernoulliUnits and type(params.hidden) is BernoulliUnits
     dtype = params.W.dtype
-    if not binary or dtype not in (np.float32, np.float64) or not status().startswith("on"): return None
+    if not binary or dtype not in (np.float32, np.float64) or _compiled_disabled() or _kernel_problem(): return None
     return CompiledPCDUpdate(params, learning_rate, mean_over_chains)
